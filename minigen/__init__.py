@@ -1,0 +1,26 @@
+"""minigen: a from-scratch NumPy/CuPy deep-learning framework for teaching generative models.
+
+>>> import minigen
+>>> x = minigen.tensor([1.0, 2.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad.tolist()
+[2.0, 4.0]
+"""
+# Tensor first: its module pulls in the engine and the ops, which are built on it.
+from minigen.tensor import Tensor  # isort: skip
+from minigen import backend
+from minigen.autograd import grad
+from minigen.backend import default_dtype, get_default_dtype, set_default_dtype, use
+from minigen.creation import (arange, full, manual_seed, ones, ones_like, rand, randint, randn,
+                              tensor, zeros, zeros_like)
+from minigen.function import Context, Function
+from minigen.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigen.ops import (abs, argmax, argmin, broadcast_to, cast, clip, concat, detach, div, exp,
+                         flatten, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum,
+                         mean, min, minimum, mul, neg, one_hot, permute, pow, relu, reshape,
+                         sigmoid, softmax, softplus, split, sqrt, squeeze, stack, std,
+                         stop_gradient, sub, sum, sum_to, tanh, transpose, unsqueeze, var, where)
+from minigen.ops import add, getitem  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,15 @@
+"""``minigen.functional`` (imported as ``F``): the ops layers are built from, PyTorch's names.
+
+>>> import minigen
+>>> import minigen.functional as F
+>>> F.relu(minigen.tensor([-1.0, 2.0])).tolist()
+[0.0, 2.0]
+"""
+from minigen.functional.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                       cross_entropy, l1_loss, mse_loss)
+from minigen.ops import (leaky_relu, log_softmax, logsumexp, one_hot, relu, sigmoid, softmax,
+                         softplus, tanh)
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "l1_loss", "mse_loss", "leaky_relu", "log_softmax", "logsumexp", "one_hot", "relu",
+           "sigmoid", "softmax", "softplus", "tanh"]

@@ -1,0 +1,27 @@
+"""Every differentiable op of minigen, each a ``Function`` or a composition of them.
+
+The files group them by kind: elementwise arithmetic, activations, reductions, shape
+ops, indexing and matrix products. ``minigen.functional`` re-exports what layers need.
+"""
+from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, leaky_relu, relu,
+                                     sigmoid, softplus, tanh)
+from minigen.ops.elementwise import (Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul,
+                                     Neg, Pow, Sqrt, Sub, Where, abs, add, cast, clip, compare, div,
+                                     exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
+from minigen.ops.indexing import GetItem, ScatterAdd, getitem, one_hot
+from minigen.ops.linalg import MatMul, matmul
+from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Sum, argmax, argmin,
+                                    broadcast_to, log_softmax, logsumexp, max, mean, min, softmax,
+                                    std, sum, sum_to, var)
+from minigen.ops.shape import (Concat, Reshape, Transpose, concat, flatten, permute, reshape, split,
+                               squeeze, stack, transpose, unsqueeze)
+
+
+def detach(x):  # type: ignore[no-untyped-def]
+    """The value of ``x`` cut from the graph: no gradient flows back through it."""
+    return x.detach()
+
+
+stop_gradient = detach  # the ``sg[·]`` of the VQ-VAE paper
+
+__all__ = [name for name in dir() if not name.startswith("_")]

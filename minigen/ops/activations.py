@@ -1,0 +1,116 @@
+"""Activation functions, written in forms that stay finite for inputs of any size."""
+from __future__ import annotations
+
+from typing import Any
+
+from minigen.function import Context, Function
+from minigen.ops.arguments import as_tensor
+from minigen.tensor import Tensor
+
+
+class ReLU(Function):
+    """y = max(x, 0);  ∂L/∂x = ∂L/∂y · [x > 0]  (so relu'(0) = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        positive = x > 0
+        ctx.save_for_backward(positive.astype(x.dtype))
+        return ctx.xp.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s·x;  ∂L/∂x = ∂L/∂y · (1 if x > 0 else s)  (s at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, slope: float) -> Any:
+        factor = ctx.xp.where(x > 0, 1.0, slope).astype(x.dtype)
+        ctx.save_for_backward(factor)
+        return x * factor
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (factor,) = ctx.saved_tensors
+        return grad * factor
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e⁻ˣ);  ∂L/∂x = ∂L/∂y · y (1 - y).
+
+    Computed from e^(-|x|), which never overflows:
+    σ(x) = 1 / (1 + e^(-|x|)) for x ≥ 0 and e^(-|x|) / (1 + e^(-|x|)) for x < 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp = ctx.xp
+        e = xp.exp(-xp.abs(x))  # in (0, 1]
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh x;  ∂L/∂x = ∂L/∂y · (1 - y²)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        y = ctx.xp.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Softplus(Function):
+    """y = ln(1 + eˣ);  ∂L/∂x = ∂L/∂y · σ(x).
+
+    Computed as max(x, 0) + ln(1 + e^(-|x|)), finite for any x (``logaddexp(0, x)``).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return ctx.xp.logaddexp(0, x).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * sigmoid(x)
+
+
+def relu(x: Any) -> Tensor:
+    """max(x, 0) elementwise."""
+    return ReLU.apply(as_tensor(x))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, ``negative_slope`` · x otherwise (PyTorch's name and default)."""
+    return LeakyReLU.apply(as_tensor(x), slope=negative_slope)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ), stable for large |x|."""
+    return Sigmoid.apply(as_tensor(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(as_tensor(x))
+
+
+def softplus(x: Any) -> Tensor:
+    """ln(1 + eˣ), stable for large |x|."""
+    return Softplus.apply(as_tensor(x))
