@@ -149,11 +149,13 @@ def _common_module(op_name: str, tensors: tuple[Tensor, ...]) -> Any:
     """The one array module all inputs share; mixing CPU and GPU tensors is an error."""
     if not tensors:
         return backend.xp
+    first = type(tensors[0].data)
+    if all(type(t.data) is first for t in tensors):
+        return backend.array_module(tensors[0].data)
     module = backend.array_module(tensors[0].data)
-    for i, t in enumerate(tensors[1:], start=1):
-        if backend.array_module(t.data) is not module:
-            devices = ", ".join(f"input {j} on {u.device}" for j, u in enumerate(tensors))
-            raise RuntimeError(
-                f"{op_name}: inputs live on different devices ({devices}); "
-                "move them with .to('cpu') or .to('gpu') first")
+    if any(backend.array_module(t.data) is not module for t in tensors):
+        devices = ", ".join(f"input {j} on {u.device}" for j, u in enumerate(tensors))
+        raise RuntimeError(
+            f"{op_name}: inputs live on different devices ({devices}); "
+            "move them with .to('cpu') or .to('gpu') first")
     return module

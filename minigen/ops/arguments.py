@@ -38,6 +38,8 @@ def as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def broadcast_shape(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The common broadcast shape, or a ValueError naming the op and all shapes."""
+    if all(s == shapes[0] for s in shapes[1:]):
+        return tuple(shapes[0])  # the common case, without NumPy's general rule
     try:
         return tuple(backend.np.broadcast_shapes(*shapes))
     except ValueError:
