@@ -15,7 +15,7 @@ from minigen.creation import (arange, full, manual_seed, ones, ones_like, rand, 
                               tensor, zeros, zeros_like)
 from minigen.function import Context, Function
 from minigen.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigen.gradient_check import GradcheckError, gradcheck, gradgradcheck
 from minigen.ops import (abs, argmax, argmin, broadcast_to, cast, clip, concat, detach, div, exp,
                          flatten, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum,
                          mean, min, minimum, mul, neg, one_hot, permute, pow, relu, reshape,

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minigen import backend
-from minigen.gradcheck import gradcheck, gradgradcheck
+from minigen.gradient_check import gradcheck, gradgradcheck
 from minigen.tensor import Tensor
 
 __all__ = ["shapes", "broadcastable_shapes", "arrays", "axes", "check_gradient"]
