@@ -116,6 +116,8 @@ def _seed_gradient(root: Tensor, grad: Any, where: str) -> Tensor:
                 f"this tensor has shape {root.shape}, so pass grad= of that shape")
         return Tensor(backend.array_module(root.data).ones_like(root.data))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+    if backend.array_module(grad.data) is not backend.array_module(root.data):
+        raise RuntimeError(f"{where}: grad is on {grad.device} but the tensor is on {root.device}")
     if grad.shape != root.shape:
         raise ValueError(f"{where}: grad has shape {grad.shape} but the tensor has shape {root.shape}")
     return grad

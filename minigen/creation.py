@@ -33,8 +33,13 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (a number, nested lists or an array)."""
     if isinstance(data, Tensor):
         data = data.data
-    module = backend.array_module(data) if backend.is_array(data) else backend.xp
-    array = module.array(data, copy=True) if backend.is_array(data) else module.asarray(data)
+    # New tensors live on the current backend; a GPU array given as data stays on the GPU.
+    on_gpu = backend.is_array(data) and backend.device_name(data) == "gpu"
+    module = backend.array_module(data) if on_gpu else backend.xp
+    if backend.is_array(data):
+        array = module.array(data, copy=True) if on_gpu else backend.to_module(data.copy(), module)
+    else:
+        array = module.asarray(data)
     if dtype is not None:
         array = array.astype(dtype)
     elif array.dtype.kind == "f" and array.dtype != backend.get_default_dtype():

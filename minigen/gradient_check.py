@@ -120,12 +120,16 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e
             wanted = [args[i] for i in checked]
             return tuple(_analytic(outs, upstream, wanted, create_graph=True))
 
-        first_gradients.__name__ = f"gradient of {_name(fn)}"
+        # _name reads __qualname__ first, so set both
+        first_gradients.__name__ = first_gradients.__qualname__ = f"gradient of {_name(fn)}"
         return gradcheck(first_gradients, xs, eps, atol, rtol, max_full, n_directions, seed)
 
 
 # ---------------------------------------------------------------- the pieces
 def _name(fn: Callable[..., Any]) -> str:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):  # ``Square.apply``, whose __qualname__ is "Function.apply"
+        return f"{owner.__name__}.{fn.__name__}"
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 

@@ -102,8 +102,9 @@ def check_gradient(fn: Callable[..., Tensor], *input_strategies: st.SearchStrate
     if not input_strategies:
         raise ValueError("check_gradient: give one strategy per input of fn")
 
-    @given(*input_strategies)
-    def test(*drawn: Any) -> None:
+    # One tuple strategy: hypothesis does not fill ``*args`` from positional strategies.
+    @given(st.tuples(*input_strategies))
+    def test(drawn: tuple[Any, ...]) -> None:
         inputs = [Tensor(backend.xp.asarray(a), requires_grad=True) for a in drawn]
         gradcheck(fn, inputs, **gradcheck_kwargs)
         if second_order:

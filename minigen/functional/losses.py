@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import backend
-from minigen.ops import abs, clip, getitem, log, log_softmax, mean, softplus, sum
+from minigen.ops import abs, clip, getitem, log, log_softmax, mean, softplus, sum, where
 from minigen.ops.arguments import as_tensor, as_tensors
 from minigen.tensor import Tensor
 
@@ -55,9 +55,18 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """
     input, target = as_tensors(input, target)
     _same_shape("binary_cross_entropy", input, target)
-    log_p = clip(log(clip(input, min=0.0)), min=-100.0)
-    log_1mp = clip(log(clip(1 - input, min=0.0)), min=-100.0)
+    log_p, log_1mp = _clamped_log(input), _clamped_log(1 - input)
     return _reduce(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """max(ln p, -100), with a finite gradient also where p <= 0.
+
+    ln is only evaluated where p > 0 (elsewhere on a harmless 1): ln 0 = -inf would make
+    the backward compute 0 / 0 = nan even though the clamp passes no gradient there.
+    """
+    positive = p.data > 0
+    return where(positive, clip(log(where(positive, p, 1.0)), min=-100.0), -100.0)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002

@@ -5,6 +5,8 @@ ops, indexing and matrix products. ``minigen.functional`` re-exports what layers
 """
 from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, leaky_relu, relu,
                                      sigmoid, softplus, tanh)
+from minigen.ops.conv import (Conv2d, Conv2dWeight, ConvTranspose2d, conv2d,
+                              conv_transpose2d)
 from minigen.ops.elementwise import (Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul,
                                      Neg, Pow, Sqrt, Sub, Where, abs, add, cast, clip, compare, div,
                                      exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)

@@ -31,9 +31,16 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
 def as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as tensors (numbers follow the tensor operand)."""
     if isinstance(a, Tensor):
-        return a, as_tensor(b, like=a)
-    b = as_tensor(b)
-    return as_tensor(a, like=b), b
+        a, b = a, as_tensor(b, like=a)
+    else:
+        b = as_tensor(b)
+        a = as_tensor(a, like=b)
+    # Integer data next to floats becomes that float type (int64 + float32 would give float64).
+    if backend.is_floating(a.data) and b.dtype.kind in "iub":
+        b = Tensor(b.data.astype(a.dtype))
+    elif backend.is_floating(b.data) and a.dtype.kind in "iub":
+        a = Tensor(a.data.astype(b.dtype))
+    return a, b
 
 
 def broadcast_shape(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen import backend
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor, broadcast_shape, keepdims_shape, normalize_axis
 from minigen.ops.shape import reshape
@@ -156,8 +157,19 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log softmax(x) = x - logsumexp(x) over ``axis``: stable for any logits."""
+    """log softmax(x) = x - logsumexp(x) over ``axis``: stable for any logits.
+
+    Computed from x - m, with m the (constant) maximum along ``axis``: the result does not
+    change, but the large parts cancel exactly instead of after rounding. Otherwise
+    logits of 1e4 in float32 would lose three digits (x and logsumexp(x) are ≈ 1e4, where
+    float32 numbers lie 2⁻¹⁰ apart).
+    """
     x = as_tensor(x)
+    axes = normalize_axis("log_softmax", axis, x.ndim)
+    if x.size:
+        xp = backend.array_module(x.data)
+        m = x.data.max(axis=axes, keepdims=True)
+        x = x - Tensor(xp.where(xp.isfinite(m), m, 0))  # all -inf rows: left to logsumexp
     return x - logsumexp(x, axis, keepdims=True)
 
 
