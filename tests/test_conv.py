@@ -1,0 +1,206 @@
+"""conv2d and conv_transpose2d: plain-loop references, the adjoint identity, gradients, errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+import minigen as mg
+import minigen.functional as F
+from minigen import ops
+from minigen.testing import arrays
+
+from gradient_registry import covers
+
+
+# ---------------------------------------------------------------- plain-loop references
+def loop_conv2d(x, w, b, stride, padding, dilation, groups):
+    """The definition, one multiply-add at a time."""
+    n_img, c_in, h, wd = x.shape
+    c_out, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    padded = np.zeros((n_img, c_in, h + 2 * ph, wd + 2 * pw))
+    padded[:, :, ph:ph + h, pw:pw + wd] = x
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((n_img, c_out, ho, wo))
+    per_group = c_out // groups
+    for n in range(n_img):
+        for o in range(c_out):
+            first_channel = (o // per_group) * cg
+            for p in range(ho):
+                for q in range(wo):
+                    total = 0.0 if b is None else b[o]
+                    for c in range(cg):
+                        for i in range(kh):
+                            for j in range(kw):
+                                total += w[o, c, i, j] * padded[n, first_channel + c,
+                                                                p * sh + i * dh, q * sw + j * dw]
+                    y[n, o, p, q] = total
+    return y
+
+
+def loop_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups):
+    """Every input pixel scatters a weighted copy of the kernel into the output."""
+    n_img, c_in, h, wd = x.shape
+    _, cg_out, kh, kw = w.shape
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = stride, padding, output_padding, dilation
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oh
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + ow
+    full = np.zeros((n_img, cg_out * groups, full_h + ph, full_w + pw))
+    per_group = c_in // groups
+    for n in range(n_img):
+        for ci in range(c_in):
+            g = ci // per_group
+            for p in range(h):
+                for q in range(wd):
+                    for co in range(cg_out):
+                        for i in range(kh):
+                            for j in range(kw):
+                                full[n, g * cg_out + co, p * sh + i * dh, q * sw + j * dw] += \
+                                    x[n, ci, p, q] * w[ci, co, i, j]
+    out_h = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oh + 1
+    out_w = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + ow + 1
+    y = full[:, :, ph:ph + out_h, pw:pw + out_w]
+    return y if b is None else y + b[None, :, None, None]
+
+
+# ---------------------------------------------------------------- hyper-parameter strategies
+@st.composite
+def conv_cases(draw, transposed=False):
+    groups = draw(st.integers(1, 2), label="groups")
+    cg_in, cg_out = draw(st.integers(1, 3), label="C_in/g"), draw(st.integers(1, 3), label="C_out/g")
+    kernel = (draw(st.integers(1, 3), label="kH"), draw(st.integers(1, 3), label="kW"))
+    stride = (draw(st.integers(1, 3), label="sH"), draw(st.integers(1, 3), label="sW"))
+    dilation = (draw(st.integers(1, 2), label="dH"), draw(st.integers(1, 2), label="dW"))
+    padding = (draw(st.integers(0, 2), label="pH"), draw(st.integers(0, 2), label="pW"))
+    size = (draw(st.integers(1, 7), label="H"), draw(st.integers(1, 7), label="W"))
+    n = draw(st.integers(1, 2), label="N")
+    if transposed:
+        opad = tuple(draw(st.integers(0, max(s, d) - 1), label="output_padding")
+                     for s, d in zip(stride, dilation))
+        out = [(i - 1) * s - 2 * p + d * (k - 1) + o + 1
+               for i, s, p, d, k, o in zip(size, stride, padding, dilation, kernel, opad)]
+        assume(min(out) >= 1)
+        x = draw(arrays((n, cg_in * groups) + size), label="x")
+        w = draw(arrays((cg_in * groups, cg_out) + kernel), label="w")
+        b = draw(st.one_of(st.none(), arrays((cg_out * groups,))), label="b")
+        return x, w, b, dict(stride=stride, padding=padding, output_padding=opad,
+                             dilation=dilation, groups=groups)
+    out = [(i + 2 * p - d * (k - 1) - 1) // s + 1
+           for i, s, p, d, k in zip(size, stride, padding, dilation, kernel)]
+    assume(min(out) >= 1)
+    x = draw(arrays((n, cg_in * groups) + size), label="x")
+    w = draw(arrays((cg_out * groups, cg_in) + kernel), label="w")
+    b = draw(st.one_of(st.none(), arrays((cg_out * groups,))), label="b")
+    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _tensors(*arrays_):
+    return [mg.tensor(a, dtype="float64", requires_grad=True) for a in arrays_ if a is not None]
+
+
+# ---------------------------------------------------------------- forward against the loops
+@covers(ops.Conv2d, ops.ConvTranspose2d, ops.Conv2dWeight)
+@given(conv_cases())
+def test_conv2d_matches_loop_and_gradients(case):
+    x, w, b, hp = case
+    expected = loop_conv2d(x, w, b, hp["stride"], hp["padding"], hp["dilation"], hp["groups"])
+    inputs = _tensors(x, w, b)
+    out = F.conv2d(*inputs[:2], inputs[2] if b is not None else None, **hp)
+    assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+    fn = lambda *t: F.conv2d(t[0], t[1], t[2] if len(t) == 3 else None, **hp)  # noqa: E731
+    mg.gradcheck(fn, inputs)
+    mg.gradgradcheck(fn, inputs[:2])  # second order: the WGAN-GP penalty needs it
+
+
+@covers(ops.ConvTranspose2d, ops.Conv2d, ops.Conv2dWeight)
+@given(conv_cases(transposed=True))
+def test_conv_transpose2d_matches_loop_and_gradients(case):
+    x, w, b, hp = case
+    expected = loop_conv_transpose2d(x, w, b, hp["stride"], hp["padding"], hp["output_padding"],
+                                     hp["dilation"], hp["groups"])
+    inputs = _tensors(x, w, b)
+    fn = lambda *t: F.conv_transpose2d(t[0], t[1], t[2] if len(t) == 3 else None, **hp)  # noqa: E731
+    assert_allclose(fn(*inputs).numpy(), expected, rtol=1e-10, atol=1e-10)
+    mg.gradcheck(fn, inputs)
+    mg.gradgradcheck(fn, inputs[:2])
+
+
+@covers(ops.Conv2dWeight, ops.Conv2d, ops.ConvTranspose2d)
+@given(conv_cases())
+def test_conv2d_weight_gradient_op(case):
+    # Conv2dWeight is the gradient of conv2d with respect to its weight; check it directly.
+    x, w, _, hp = case
+    pads = (hp["padding"][0],) * 2 + (hp["padding"][1],) * 2
+    y_shape = loop_conv2d(x[:, :, :, :], w, None, hp["stride"], hp["padding"], hp["dilation"],
+                          hp["groups"]).shape
+    y = np.random.default_rng(0).standard_normal(y_shape)
+
+    def fn(xt, yt):
+        return ops.Conv2dWeight.apply(xt, yt, stride=hp["stride"], padding=pads,
+                                      dilation=hp["dilation"], groups=hp["groups"],
+                                      kernel=w.shape[2:])
+
+    xt, yt = _tensors(x, y)
+    # Σ_n,p,q y · x-window is the weight gradient of ⟨conv2d(x, w), y⟩
+    wt = mg.tensor(w, dtype="float64", requires_grad=True)
+    (F.conv2d(xt.detach(), wt, **hp) * mg.tensor(y, dtype="float64")).sum().backward()
+    assert_allclose(fn(xt, yt).numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    mg.gradcheck(fn, [xt, yt])
+
+
+# ---------------------------------------------------------------- the adjoint identity
+@given(conv_cases())
+def test_conv_transpose_is_the_adjoint_of_conv(case):
+    """⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose2d(y, w)⟩ for matching hyper-parameters."""
+    x, w, _, hp = case
+    y_out = F.conv2d(mg.tensor(x, dtype="float64"), mg.tensor(w, dtype="float64"), **hp)
+    y = np.random.default_rng(1).standard_normal(y_out.shape)
+    # output_padding restores the rows a strided conv2d dropped, so the shapes match
+    opad = tuple((i + 2 * p - d * (k - 1) - 1) % s for i, p, d, k, s in
+                 zip(x.shape[2:], hp["padding"], hp["dilation"], w.shape[2:], hp["stride"]))
+    assume(all(o < max(s, d) for o, s, d in zip(opad, hp["stride"], hp["dilation"])))
+    x_back = F.conv_transpose2d(mg.tensor(y, dtype="float64"), mg.tensor(w, dtype="float64"),
+                                output_padding=opad, **hp)
+    assert x_back.shape == x.shape
+    lhs = float((y_out.numpy() * y).sum())
+    rhs = float((x * x_back.numpy()).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+
+
+# ---------------------------------------------------------------- padding="same" and errors
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7))
+def test_padding_same_keeps_the_size(kh, kw, dilation, size):
+    x = np.random.default_rng(2).standard_normal((1, 2, size, size + 1))
+    w = np.random.default_rng(3).standard_normal((3, 2, kh, kw))
+    out = F.conv2d(mg.tensor(x, dtype="float64"), mg.tensor(w, dtype="float64"), padding="same",
+                   dilation=dilation)
+    assert out.shape == (1, 3, size, size + 1)
+    # Same result as explicit padding with the extra row/column at the bottom/right.
+    th, tw = dilation * (kh - 1), dilation * (kw - 1)
+    padded = np.pad(x, ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    expected = loop_conv2d(padded, w, None, (1, 1), (0, 0), (dilation, dilation), 1)
+    assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_errors_name_the_op_and_shapes():
+    x, w = mg.randn(2, 3, 8, 8), mg.randn(4, 3, 3, 3)
+    with pytest.raises(ValueError, match=r"conv2d: expected a 4-D input.*\(3, 8, 8\)"):
+        F.conv2d(mg.randn(3, 8, 8), w)
+    with pytest.raises(ValueError, match=r"conv2d: input \(2, 5, 8, 8\) has 5 channels"):
+        F.conv2d(mg.randn(2, 5, 8, 8), w)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.conv2d(mg.randn(2, 3, 2, 2), w)
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\)"):
+        F.conv2d(x, w, mg.randn(3))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match="stride must be an int or a pair"):
+        F.conv2d(x, w, stride=(1, 2, 3))
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(x, mg.randn(3, 4, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"conv_transpose2d: input \(2, 3, 8, 8\) has 3 channels"):
+        F.conv_transpose2d(x, mg.randn(4, 3, 3, 3))
+    with pytest.raises(TypeError, match="floating point"):
+        F.conv2d(mg.tensor(np.ones((1, 3, 4, 4), dtype=np.int64)), w)
