@@ -10,8 +10,12 @@ from minigen.functional.losses import (binary_cross_entropy, binary_cross_entrop
 from minigen.ops import conv2d, conv_transpose2d  # noqa: F401
 from minigen.ops import (leaky_relu, log_softmax, logsumexp, one_hot, relu, sigmoid, softmax,
                          softplus, tanh)
+from minigen.ops import (avg_pool2d, batch_norm, dropout, embedding, instance_norm, interpolate,
+                         max_pool2d, pad)
 
 __all__ = ["conv2d", "conv_transpose2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy",
            "l1_loss", "mse_loss", "leaky_relu", "log_softmax", "logsumexp", "one_hot", "relu",
            "sigmoid", "softmax", "softplus", "tanh"]
+__all__ += ["avg_pool2d", "batch_norm", "dropout", "embedding", "instance_norm", "interpolate",
+            "max_pool2d", "pad"]

@@ -17,6 +17,12 @@ from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Sum, argma
                                     std, sum, sum_to, var)
 from minigen.ops.shape import (Concat, Reshape, Transpose, concat, flatten, permute, reshape, split,
                                squeeze, stack, transpose, unsqueeze)
+from minigen.ops.regularization import Dropout, dropout
+from minigen.ops.embeddings import Embedding, embedding
+from minigen.ops.normalization import Standardize, batch_norm, instance_norm, standardize
+from minigen.ops.padding import Pad, pad
+from minigen.ops.pooling import AvgPool2d, AvgPool2dBackward, MaxPool2d, avg_pool2d, max_pool2d
+from minigen.ops.upsampling import UpsampleNearest2d, interpolate
 
 
 def detach(x):  # type: ignore[no-untyped-def]

@@ -1,0 +1,60 @@
+"""Embedding: a lookup table of learned vectors, one row per token (or codebook entry).
+
+``embedding(indices, weight)`` replaces every integer of ``indices`` by that row of
+``weight`` (num_embeddings, dim). It is the same as multiplying one-hot vectors by the
+weight matrix, without building them. The VQ-VAE's codebook is such a table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from minigen import backend
+from minigen.function import Context, Function
+from minigen.ops.arguments import as_tensor
+from minigen.ops.indexing import ScatterAdd
+from minigen.tensor import Tensor
+
+
+class Embedding(Function):
+    """y[..., :] = W[i[...], :]  (y: indices.shape + (dim,));
+    ∂L/∂W[k] = Σ of ∂L/∂y[...] over the positions where i[...] = k, so a row picked twice
+    collects both gradients (a scatter-add), and a row never picked gets 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, weight: Any, indices: Any) -> Any:
+        ctx.indices = indices
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return ScatterAdd.apply(grad, index=ctx.indices, shape=ctx.inputs[0].shape)
+
+
+def embedding(input: Any, weight: Any) -> Tensor:  # noqa: A002 — PyTorch's name
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integers ``input`` (any shape),
+    as ``torch.nn.functional.embedding``: the result has shape input.shape + (dim,).
+
+    >>> import minigen
+    >>> weight = minigen.tensor([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]])
+    >>> embedding(minigen.tensor([[2, 0], [2, 2]]), weight).shape
+    (2, 2, 2)
+    >>> embedding([1], weight).tolist()
+    [[1.0, 1.5]]
+    """
+    weight = as_tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape "
+                         f"{weight.shape}")
+    xp = backend.array_module(weight.data)
+    indices = input.data if isinstance(input, Tensor) else input
+    indices = backend.to_module(indices if backend.is_array(indices) else
+                                backend.np.asarray(indices), xp)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    count = weight.shape[0]
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= count):
+        raise IndexError(f"embedding: indices must lie in [0, {count}) for a weight of shape "
+                         f"{weight.shape}, got values from {int(indices.min())} to "
+                         f"{int(indices.max())}")
+    return Embedding.apply(weight, indices=indices)
