@@ -13,10 +13,19 @@ PyTorch's names: ``nn.Module``, ``nn.Parameter``, ``nn.Sequential``, ``nn.Linear
 from minigen.nn import init
 from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigen.nn.containers import ModuleList, Sequential
+from minigen.nn.conv import Conv2d, ConvTranspose2d
+from minigen.nn.dropout import Dropout
+from minigen.nn.embedding import Embedding
 from minigen.nn.linear import Identity, Linear
 from minigen.nn.module import LoadResult, Module
+from minigen.nn.normalization import BatchNorm2d, InstanceNorm2d
 from minigen.nn.parameter import Parameter
+from minigen.nn.pooling import AvgPool2d, MaxPool2d
+from minigen.nn.residual import ResidualBlock
 from minigen.nn.shape import Flatten, Unflatten
+from minigen.nn.upsampling import Upsample
 
 __all__ = ["init", "Module", "Parameter", "LoadResult", "Sequential", "ModuleList", "Linear",
-           "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten"]
+           "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten", "Conv2d",
+           "ConvTranspose2d", "BatchNorm2d", "InstanceNorm2d", "Dropout", "Embedding", "Upsample",
+           "ResidualBlock", "MaxPool2d", "AvgPool2d"]

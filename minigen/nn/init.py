@@ -201,3 +201,16 @@ def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
     if _is_empty(t):
         return t
     return _normal(t, 0.0, gain / math.sqrt(fan))
+
+
+def default_layer_init_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """PyTorch's default for Linear and conv layers: weight and bias ~ U(±1/√fan_in).
+
+    For the weight this is ``kaiming_uniform_(weight, a=√5)``: a = √5 gives the gain
+    √(2 / (1 + 5)) = √(1/3), and the bound √(1/3)·√(3 / fan_in) = 1/√fan_in.
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

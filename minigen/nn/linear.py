@@ -1,7 +1,6 @@
 """``Linear`` (a fully connected layer) and ``Identity``."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from minigen import backend
@@ -48,11 +47,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh weights: U(±1/√in_features) for W and b, as PyTorch."""
-        # a = √5: gain √(2 / (1 + 5)) = √(1/3), bound √(1/3)·√(3 / fan_in) = 1/√fan_in.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x: Any) -> Tensor:
         x = as_tensor(x)
