@@ -24,6 +24,18 @@ def _check_channels(name: str, in_channels: int, out_channels: int, groups: int)
                          f"must be divisible by groups ({groups})")
 
 
+def _make_parameters(layer: Module, weight_shape: tuple[int, ...], out_channels: int,
+                     bias: bool) -> None:
+    """``layer.weight`` and ``layer.bias`` (or None), with PyTorch's default init."""
+    dtype = backend.get_default_dtype()
+    layer.weight = Parameter(backend.xp.empty(weight_shape, dtype=dtype))
+    if bias:
+        layer.bias = Parameter(backend.xp.empty((out_channels,), dtype=dtype))
+    else:
+        layer.register_parameter("bias", None)
+    init.default_layer_init_(layer.weight, layer.bias)
+
+
 class Conv2d(Module):
     """y = conv2d(x, W) + b  (see ``minigen.functional.conv2d`` for the formula).
 
@@ -52,14 +64,8 @@ class Conv2d(Module):
         self.stride, self.dilation = pair(stride, "Conv2d: stride"), pair(dilation, "Conv2d: dilation")
         self.padding = padding if padding == "same" else pair(padding, "Conv2d: padding")
         self.padding_mode = padding_mode
-        dtype = backend.get_default_dtype()
-        self.weight = Parameter(backend.xp.empty(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(backend.xp.empty((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        init.default_layer_init_(self.weight, self.bias)
+        _make_parameters(self, (out_channels, in_channels // groups) + self.kernel_size,
+                         out_channels, bias)
 
     def forward(self, x: Any) -> Tensor:
         if self.padding_mode != "zeros":
@@ -108,14 +114,8 @@ class ConvTranspose2d(Module):
         self.padding = pair(padding, "ConvTranspose2d: padding")
         self.output_padding = pair(output_padding, "ConvTranspose2d: output_padding")
         self.dilation = pair(dilation, "ConvTranspose2d: dilation")
-        dtype = backend.get_default_dtype()
-        self.weight = Parameter(backend.xp.empty(
-            (in_channels, out_channels // groups) + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(backend.xp.empty((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        init.default_layer_init_(self.weight, self.bias)
+        _make_parameters(self, (in_channels, out_channels // groups) + self.kernel_size,
+                         out_channels, bias)
 
     def forward(self, x: Any) -> Tensor:
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,

@@ -25,6 +25,17 @@ def _check_features(name: str, num_features: int, x: Tensor) -> None:
                          f"got shape {x.shape}")
 
 
+def _affine_parameters(layer: Module, num_features: int, affine: bool) -> None:
+    """γ = ``layer.weight`` (ones) and β = ``layer.bias`` (zeros) per channel, or None."""
+    if affine:
+        dtype = backend.get_default_dtype()
+        layer.weight = Parameter(backend.xp.ones(num_features, dtype=dtype))
+        layer.bias = Parameter(backend.xp.zeros(num_features, dtype=dtype))
+    else:
+        layer.register_parameter("weight", None)
+        layer.register_parameter("bias", None)
+
+
 class BatchNorm2d(Module):
     """Batch normalization over (N, H, W) for each of ``num_features`` channels.
 
@@ -39,13 +50,8 @@ class BatchNorm2d(Module):
                  affine: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
+        _affine_parameters(self, num_features, affine)
         dtype = backend.get_default_dtype()
-        if affine:
-            self.weight = Parameter(backend.xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(backend.xp.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
         self.register_buffer("running_mean", Tensor(backend.xp.zeros(num_features, dtype=dtype)))
         self.register_buffer("running_var", Tensor(backend.xp.ones(num_features, dtype=dtype)))
 
@@ -70,13 +76,7 @@ class InstanceNorm2d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, affine: bool = False) -> None:
         super().__init__()
         self.num_features, self.eps, self.affine = num_features, eps, affine
-        dtype = backend.get_default_dtype()
-        if affine:
-            self.weight = Parameter(backend.xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(backend.xp.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, affine)
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)

@@ -159,12 +159,15 @@ class Abs(Function):
 class Maximum(Function):
     """y = max(a, b) elementwise;  the gradient goes to the larger input, split ½–½ on ties."""
 
+    choose = "maximum"  # the array function that picks; Minimum changes only this
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         xp = ctx.xp
-        share_a = (a > b) + 0.5 * (a == b)  # 1 where a wins, ½ on a tie, 0 where b wins
+        y = getattr(xp, ctx.op.choose)(a, b)
+        share_a = (a == y) - 0.5 * (a == b)  # 1 where a was chosen, ½ on a tie, 0 where b was
         ctx.save_for_backward(share_a.astype(xp.result_type(a, b)))
-        return xp.maximum(a, b)
+        return y
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -172,20 +175,10 @@ class Maximum(Function):
         return grad * share_a, grad * (1 - share_a)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """y = min(a, b) elementwise;  the gradient goes to the smaller input, split ½–½ on ties."""
 
-    @staticmethod
-    def forward(ctx: Context, a: Any, b: Any) -> Any:
-        xp = ctx.xp
-        share_a = (a < b) + 0.5 * (a == b)
-        ctx.save_for_backward(share_a.astype(xp.result_type(a, b)))
-        return xp.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
-        (share_a,) = ctx.saved_tensors
-        return grad * share_a, grad * (1 - share_a)
+    choose = "minimum"
 
 
 class Clip(Function):

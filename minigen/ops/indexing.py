@@ -30,14 +30,16 @@ class GetItem(Function):
 class ScatterAdd(Function):
     """y = zeros(shape) with y[index] += g (repeated indices add up);  ∂L/∂g = ∂L/∂y[index].
 
-    The backward of ``GetItem``; its own backward is ``GetItem`` again.
+    The backward of ``GetItem``; its own backward is ``GetItem`` again. A caller that
+    knows no element is picked twice passes ``unique=True`` for a plain (faster) assignment.
     """
 
     @staticmethod
-    def forward(ctx: Context, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    def forward(ctx: Context, g: Any, index: Any, shape: tuple[int, ...],
+                unique: bool = False) -> Any:
         ctx.index = index
         out = ctx.xp.zeros(shape, dtype=g.dtype)
-        if _is_basic(index):
+        if unique or _is_basic(index):
             out[index] = g  # slices and ints never pick an element twice
         else:
             backend.scatter_add(out, index, g)

@@ -77,12 +77,15 @@ class MaxPool2d(Function):
         channels = xp.arange(c).reshape(1, c, 1, 1)
         # y = x[winners], the four index arrays broadcasting to (N, C, Ho, Wo).
         ctx.winners = (images, channels, rows, cols)
+        ctx.kernel, ctx.stride = kernel, stride
         return best
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         # grad (N, C, Ho, Wo) goes to the winners' places in zeros of x's shape.
-        return ScatterAdd.apply(grad, index=ctx.winners, shape=ctx.inputs[0].shape)
+        # Windows that do not overlap (stride >= kernel) never share a winner.
+        unique = all(s >= k for s, k in zip(ctx.stride, ctx.kernel))
+        return ScatterAdd.apply(grad, index=ctx.winners, shape=ctx.inputs[0].shape, unique=unique)
 
 
 class AvgPool2d(Function):

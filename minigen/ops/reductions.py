@@ -40,10 +40,12 @@ class Max(Function):
     Ties share the gradient equally (like PyTorch's ``amax``).
     """
 
+    reduce = "max"  # the array method that picks; Min changes only this
+
     @staticmethod
     def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdims: bool) -> Any:
         ctx.axes = axes
-        y = x.max(axis=axes, keepdims=True)
+        y = getattr(x, ctx.op.reduce)(axis=axes, keepdims=True)
         winners = (x == y).astype(x.dtype)
         ctx.save_for_backward(winners / winners.sum(axis=axes, keepdims=True))
         return y if keepdims else y.reshape(_drop_axes(x.shape, axes))
@@ -54,21 +56,10 @@ class Max(Function):
         return _restore_axes(ctx, grad) * share
 
 
-class Min(Function):
+class Min(Max):
     """y = min over ``axes`` of x;  the gradient is shared by the minima, as for ``Max``."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, axes: tuple[int, ...] | None, keepdims: bool) -> Any:
-        ctx.axes = axes
-        y = x.min(axis=axes, keepdims=True)
-        winners = (x == y).astype(x.dtype)
-        ctx.save_for_backward(winners / winners.sum(axis=axes, keepdims=True))
-        return y if keepdims else y.reshape(_drop_axes(x.shape, axes))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        (share,) = ctx.saved_tensors
-        return _restore_axes(ctx, grad) * share
+    reduce = "min"
 
 
 class LogSumExp(Function):
