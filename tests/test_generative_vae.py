@@ -1,0 +1,126 @@
+"""reparameterize, kl_divergence and elbo_loss: gradients, statistics and conventions.
+
+Gradient checks cannot catch the classic VAE bug (sampling with σ² where the KL assumes
+log σ², or the reverse); the statistical tests below can.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+import minigen as mg
+from minigen.generative import elbo_loss, kl_divergence, reparameterize
+from minigen.testing import arrays
+
+latent_pairs = st.tuples(st.integers(1, 4), st.integers(1, 5)).flatmap(
+    lambda shape: st.tuples(arrays(shape), arrays(shape, low=-2, high=2), arrays(shape)))
+
+
+@given(latent_pairs)
+def test_reparameterize_gradient_with_eps_fixed(values):
+    mu, logvar, eps = values
+    fn = lambda m, lv: reparameterize(m, lv, eps=mg.tensor(eps, dtype="float64"))  # noqa: E731
+    tensors = [mg.tensor(a, dtype="float64", requires_grad=True) for a in (mu, logvar)]
+    assert_allclose(fn(*tensors).numpy(), mu + np.exp(logvar / 2) * eps, rtol=1e-12)
+    mg.gradcheck(fn, tensors)
+    mg.gradgradcheck(fn, tensors)
+
+
+def test_no_gradient_reaches_eps():
+    mu, logvar = mg.zeros(2, 3, requires_grad=True), mg.zeros(2, 3, requires_grad=True)
+    eps = mg.randn(2, 3, requires_grad=True)
+    reparameterize(mu, logvar, eps=eps).sum().backward()
+    assert eps.grad is None
+    assert_allclose(mu.grad.numpy(), 1.0)
+    assert_allclose(logvar.grad.numpy(), 0.5 * eps.numpy(), rtol=1e-6)  # ½ σ ε with σ = 1
+
+
+def test_samples_have_mean_mu_and_variance_exp_logvar():
+    """The statistical test that catches a σ / σ² / log σ² mix-up."""
+    mg.manual_seed(0)
+    n = 200_000
+    mu = np.array([0.5, -2.0, 3.0])
+    logvar = np.array([0.0, math.log(4.0), math.log(0.25)])   # σ² = 1, 4, 0.25
+    z = reparameterize(mg.tensor(np.tile(mu, (n, 1)), dtype="float64"),
+                       mg.tensor(np.tile(logvar, (n, 1)), dtype="float64")).numpy()
+    var = np.exp(logvar)
+    # the sample mean is within 5 standard errors √(σ²/n); the sample variance within 5·σ²·√(2/n)
+    assert np.all(np.abs(z.mean(axis=0) - mu) < 5 * np.sqrt(var / n))
+    assert np.all(np.abs(z.var(axis=0) - var) < 5 * var * np.sqrt(2 / n))
+
+
+def test_reparameterize_is_repeatable_with_manual_seed():
+    mg.manual_seed(3)
+    a = reparameterize(mg.zeros(2, 2), mg.zeros(2, 2)).numpy()
+    mg.manual_seed(3)
+    b = reparameterize(mg.zeros(2, 2), mg.zeros(2, 2)).numpy()
+    assert np.array_equal(a, b)
+
+
+def test_kl_matches_a_monte_carlo_estimate():
+    """KL(q || p) = E_q[log q(z) - log p(z)], estimated with 10⁶ samples."""
+    rng = np.random.default_rng(0)
+    mu = np.array([[0.3, -1.2, 0.8]])
+    logvar = np.array([[0.5, -1.0, 0.1]])
+    sigma = np.exp(logvar / 2)
+    z = mu + sigma * rng.standard_normal((1_000_000, 3))
+    log_q = -0.5 * (((z - mu) / sigma) ** 2 + logvar + math.log(2 * math.pi)).sum(axis=1)
+    log_p = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(axis=1)
+    monte_carlo = (log_q - log_p).mean()
+    standard_error = (log_q - log_p).std() / 1000
+    closed = kl_divergence(mg.tensor(mu, dtype="float64"), mg.tensor(logvar, dtype="float64")).item()
+    assert abs(closed - monte_carlo) < 5 * standard_error
+    assert closed == pytest.approx(0.5 * np.sum(mu ** 2 + np.exp(logvar) - 1 - logvar), rel=1e-12)
+
+
+@given(latent_pairs, st.sampled_from(["sum", "mean", "none"]))
+def test_kl_divergence_reductions_and_gradient(values, reduction):
+    mu, logvar, _ = values
+    per_sample = -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar), axis=1)
+    expected = {"sum": per_sample.sum(), "mean": per_sample.mean(), "none": per_sample}[reduction]
+    fn = lambda m, lv: kl_divergence(m, lv, reduction)  # noqa: E731
+    tensors = [mg.tensor(a, dtype="float64", requires_grad=True) for a in (mu, logvar)]
+    assert_allclose(fn(*tensors).numpy(), expected, rtol=1e-10, atol=1e-12)
+    assert np.all(per_sample >= -1e-12)  # a KL divergence is never negative
+    mg.gradcheck(fn, tensors)
+    mg.gradgradcheck(fn, tensors)
+
+
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.floats(0.1, 4.0),
+       st.sampled_from(["bernoulli", "gaussian"]), st.data())
+def test_elbo_loss_parts_and_gradient(n, pixels, latent, beta, likelihood, data):
+    logits = data.draw(arrays((n, 1, pixels)), label="logits")
+    x = data.draw(arrays((n, 1, pixels), low=0.0, high=1.0), label="x")
+    mu = data.draw(arrays((n, latent)), label="mu")
+    logvar = data.draw(arrays((n, latent), low=-2, high=2), label="logvar")
+    if likelihood == "bernoulli":
+        per_pixel = np.logaddexp(0, logits) - x * logits      # BCE with logits
+    else:
+        per_pixel = (logits - x) ** 2
+    recon = per_pixel.sum() / n
+    kl = (-0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar), axis=1)).mean()
+    t = [mg.tensor(a, dtype="float64", requires_grad=True) for a in (logits, x, mu, logvar)]
+    parts = elbo_loss(*t, beta=beta, likelihood=likelihood)
+    assert parts.reconstruction.item() == pytest.approx(recon, rel=1e-10, abs=1e-12)
+    assert parts.kl.item() == pytest.approx(kl, rel=1e-10, abs=1e-12)
+    assert parts.loss.item() == pytest.approx(recon + beta * kl, rel=1e-10, abs=1e-12)
+    mg.gradcheck(lambda s, xx, m, lv: elbo_loss(s, xx, m, lv, beta, likelihood).loss, t)
+
+
+def test_errors():
+    z = mg.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"reparameterize: mu shape \(2, 3\) and logvar shape \(2, 4\)"):
+        reparameterize(z, mg.zeros(2, 4))
+    with pytest.raises(ValueError, match="eps shape"):
+        reparameterize(z, z, eps=mg.zeros(3, 3))
+    with pytest.raises(ValueError, match="reduction must be"):
+        kl_divergence(z, z, reduction="batchmean")
+    with pytest.raises(ValueError, match=r"must both be \(N, D\)"):
+        kl_divergence(mg.zeros(3), mg.zeros(3))
+    with pytest.raises(ValueError, match=r"logits shape \(2, 4\) and x shape \(2, 5\)"):
+        elbo_loss(mg.zeros(2, 4), mg.zeros(2, 5), z, z)
+    with pytest.raises(ValueError, match="likelihood"):
+        elbo_loss(mg.zeros(2, 4), mg.zeros(2, 4), z, z, likelihood="poisson")
