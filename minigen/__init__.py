@@ -9,6 +9,7 @@
 # Tensor first: its module pulls in the engine and the ops, which are built on it.
 from minigen.tensor import Tensor  # isort: skip
 from minigen import backend
+from minigen.anomaly import AnomalyError, detect_anomaly
 from minigen.autograd import grad
 from minigen.backend import default_dtype, get_default_dtype, set_default_dtype, use
 from minigen.creation import (arange, full, manual_seed, ones, ones_like, rand, randint, randn,

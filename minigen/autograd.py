@@ -21,6 +21,16 @@ from typing import Any, Sequence
 
 from minigen import backend
 from minigen.function import raise_freed
+
+# Hooks called with (ctx, input_grads) after every op's backward (minigen.detect_anomaly
+# uses them); empty by default, so they cost nothing.
+_backward_hooks: list[Any] = []
+_backward_depth = 0  # > 0 while a backward pass runs (its ops are part of the pass)
+
+
+def backward_running() -> bool:
+    """True while ``backward``/``grad`` is computing gradients."""
+    return _backward_depth > 0
 from minigen.grad_mode import enable_grad, no_grad
 from minigen.tensor import Tensor
 
@@ -139,36 +149,49 @@ def _run(roots: list[Tensor], seeds: list[Tensor], capture: list[Tensor] | None,
         grads[id(root)] = _accumulate(grads.get(id(root)), seed)
     found: dict[int, Tensor] = {}
 
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue  # no gradient reached this node
-            if id(node) in wanted:
-                found[id(node)] = g
-            ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate into .grad
-                if capture is None:
-                    node.grad = _accumulate(node.grad, g if create_graph else g.detach())
-                continue
-            if ctx.freed:
-                raise_freed(ctx.op_name)
-            input_grads = ctx.op.backward(ctx, g)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            if len(input_grads) != len(ctx.inputs):
-                raise RuntimeError(
-                    f"{ctx.op_name}.backward returned {len(input_grads)} gradients for "
-                    f"{len(ctx.inputs)} inputs")
-            for i, (parent, pg) in enumerate(zip(ctx.inputs, input_grads)):
-                if pg is None or not ctx.needs_input_grad[i]:
-                    continue
-                pg = _fit_gradient(ctx.op_name, i, parent, pg)
-                grads[id(parent)] = _accumulate(grads.get(id(parent)), pg)
-            if not retain_graph:
-                ctx.release()
+    global _backward_depth
+    _backward_depth += 1
+    try:
+        with enable_grad() if create_graph else no_grad():
+            _backpropagate(order, grads, found, wanted, capture, retain_graph, create_graph)
+    finally:
+        _backward_depth -= 1
     return found
+
+
+def _backpropagate(order: list[Tensor], grads: dict[int, Tensor], found: dict[int, Tensor],
+                   wanted: set[int], capture: list[Tensor] | None, retain_graph: bool,
+                   create_graph: bool) -> None:
+    """The loop of ``_run``: each node, consumers first, passes its gradient to its inputs."""
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue  # no gradient reached this node
+        if id(node) in wanted:
+            found[id(node)] = g
+        ctx = node._ctx
+        if ctx is None:  # a leaf: accumulate into .grad
+            if capture is None:
+                node.grad = _accumulate(node.grad, g if create_graph else g.detach())
+            continue
+        if ctx.freed:
+            raise_freed(ctx.op_name)
+        input_grads = ctx.op.backward(ctx, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(ctx.inputs):
+            raise RuntimeError(
+                f"{ctx.op_name}.backward returned {len(input_grads)} gradients for "
+                f"{len(ctx.inputs)} inputs")
+        for hook in _backward_hooks:
+            hook(ctx, input_grads)
+        for i, (parent, pg) in enumerate(zip(ctx.inputs, input_grads)):
+            if pg is None or not ctx.needs_input_grad[i]:
+                continue
+            pg = _fit_gradient(ctx.op_name, i, parent, pg)
+            grads[id(parent)] = _accumulate(grads.get(id(parent)), pg)
+        if not retain_graph:
+            ctx.release()
 
 
 def _prune_to(order: list[Tensor], targets: list[Tensor]) -> list[Tensor]:
