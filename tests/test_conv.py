@@ -1,4 +1,7 @@
 """conv2d and conv_transpose2d: plain-loop references, the adjoint identity, gradients, errors."""
+import contextlib
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -8,6 +11,7 @@ from numpy.testing import assert_allclose
 import minigen as mg
 import minigen.functional as F
 from minigen import ops
+from minigen.ops import conv as conv_module
 from minigen.testing import arrays
 
 from gradient_registry import covers
@@ -148,6 +152,96 @@ def test_conv2d_weight_gradient_op(case):
     (F.conv2d(xt.detach(), wt, **hp) * mg.tensor(y, dtype="float64")).sum().backward()
     assert_allclose(fn(xt, yt).numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
     mg.gradcheck(fn, [xt, yt])
+
+
+# ---------------------------------------------------------------- every algorithm, forced
+# conv.py picks an algorithm by shape (column layout, col2im method, kn2row); the small
+# shapes above mostly take one of them. Here each choice is forced, so the loop references,
+# gradcheck and gradgradcheck see every path, also in the backward passes.
+algorithms = st.fixed_dictionaries({"layout": st.sampled_from(["bat", "ckn"]),
+                                    "scatter": st.booleans(), "kn2row": st.booleans()})
+
+
+@contextlib.contextmanager
+def forced(layout, scatter, kn2row):
+    def kn2row_if_legal(out_channels, in_channels, stride, groups, ratio=2):
+        return kn2row and tuple(stride) == (1, 1) and groups == 1
+    with mock.patch.object(conv_module, "_layout", lambda n, k, l: layout), \
+            mock.patch.object(conv_module, "_scatter_col2im", lambda out_hw: scatter), \
+            mock.patch.object(conv_module, "use_kn2row", kn2row_if_legal):
+        yield
+
+
+@covers(ops.Conv2d, ops.ConvTranspose2d, ops.Conv2dWeight)
+@given(conv_cases(), algorithms)
+def test_conv2d_every_algorithm(case, algorithm):
+    x, w, b, hp = case
+    expected = loop_conv2d(x, w, b, hp["stride"], hp["padding"], hp["dilation"], hp["groups"])
+    inputs = _tensors(x, w, b)
+    fn = lambda *t: F.conv2d(t[0], t[1], t[2] if len(t) == 3 else None, **hp)  # noqa: E731
+    with forced(**algorithm):
+        assert_allclose(fn(*inputs).numpy(), expected, rtol=1e-10, atol=1e-10)
+        mg.gradcheck(fn, inputs)
+        mg.gradgradcheck(fn, inputs[:2])
+
+
+@covers(ops.ConvTranspose2d, ops.Conv2d, ops.Conv2dWeight)
+@given(conv_cases(transposed=True), algorithms)
+def test_conv_transpose2d_every_algorithm(case, algorithm):
+    x, w, b, hp = case
+    expected = loop_conv_transpose2d(x, w, b, hp["stride"], hp["padding"], hp["output_padding"],
+                                     hp["dilation"], hp["groups"])
+    inputs = _tensors(x, w, b)
+    fn = lambda *t: F.conv_transpose2d(t[0], t[1], t[2] if len(t) == 3 else None, **hp)  # noqa: E731
+    with forced(**algorithm):
+        assert_allclose(fn(*inputs).numpy(), expected, rtol=1e-10, atol=1e-10)
+        mg.gradcheck(fn, inputs)
+        mg.gradgradcheck(fn, inputs[:2])
+
+
+@pytest.mark.parametrize("n, c_in, c_out, size, stride, path", [
+    (3, 4, 3, 9, 2, "ckn + scatter col2im"),      # L = 25 < K = 36, rows of 5
+    (2, 1, 3, 9, 1, "bat + loop col2im"),         # L = 81 > K = 9, rows of 9
+    (2, 5, 2, 10, 1, "kn2row"),                   # stride 1, 2·O <= C
+    (1, 3, 3, 10, 1, "bat + loop col2im"),        # its conv_transpose: kn2row (O <= C, big map)
+])
+def test_realistic_shapes_take_their_path(n, c_in, c_out, size, stride, path):
+    # Bigger maps than the hypothesis cases, so the shape rules pick each path themselves.
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, c_in, size, size))
+    w = rng.standard_normal((c_out, c_in, 3, 3))
+    ho = (size + 2 - 3) // stride + 1
+    k, l = c_in * 9, ho * ho
+    kn2row = conv_module.use_kn2row(c_out, c_in, (stride, stride), 1)
+    layout = conv_module._layout(n, k, l)
+    scatter = conv_module._scatter_col2im((ho, ho))
+    taken = "kn2row" if kn2row else f"{layout} + {'scatter' if scatter else 'loop'} col2im"
+    assert taken == path
+    xt, wt = _tensors(x, w)
+    out = F.conv2d(xt, wt, stride=stride, padding=1)
+    assert_allclose(out.numpy(), loop_conv2d(x, w, None, (stride,) * 2, (1, 1), (1, 1), 1),
+                    rtol=1e-10, atol=1e-10)
+    mg.gradcheck(lambda a, v: F.conv2d(a, v, stride=stride, padding=1), [xt, wt])
+    # conv_transpose2d with the same weight is the adjoint, and takes the same path
+    opad = (size + 2 - 3) % stride
+    y = rng.standard_normal((n, c_out, ho, ho))
+    back = F.conv_transpose2d(mg.tensor(y, dtype="float64"), wt, stride=stride, padding=1,
+                              output_padding=opad)
+    assert float((x * back.numpy()).sum()) == pytest.approx(float((out.numpy() * y).sum()),
+                                                              rel=1e-10)
+    mg.gradcheck(lambda a, v: F.conv_transpose2d(a, v, stride=stride, padding=1,
+                                                 output_padding=opad), _tensors(y, w))
+
+
+def test_the_benchmark_layers_take_the_measured_fastest_path():
+    # (benchmarks/bench_conv.py; the reasons are in conv.py and kn2row.py)
+    assert conv_module._layout(64, 1 * 9, 14 * 14) == "bat"       # (a) 1->32, 28x28 s2
+    assert conv_module._layout(64, 32 * 9, 7 * 7) == "ckn"        # (b) 32->64, 14x14 s2
+    assert conv_module._layout(1, 64 * 9, 64 * 64) == "bat"       # (c) N=1
+    assert conv_module._layout(64, 32 * 9, 7 * 7) == "ckn"        # (d) convT 64->32, 7x7 in
+    assert conv_module._scatter_col2im((7, 7))                    # (b), (d): 7x7 windows
+    assert conv_module.use_kn2row(1, 32, (1, 1), 1)               # (e) 32->1, stride 1
+    assert not conv_module.use_kn2row(64, 64, (1, 1), 1)          # (c)
 
 
 # ---------------------------------------------------------------- the adjoint identity
