@@ -57,19 +57,18 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         windows = sliding_windows(_pad_spatial(x, padding, -xp.inf), kernel, stride, (1, 1))
         ho, wo = windows.shape[4:]                      # windows: (N, C, kh, kw, Ho, Wo)
-        # A running maximum over the taps (i, j) of all windows at once, and where it is.
+        # The largest tap of every window at once, one elementwise maximum per tap
+        # (NaN propagates through maximum, so a NaN wins and is not hidden, as in PyTorch).
         best = windows[:, :, 0, 0]                      # (N, C, Ho, Wo)
-        best_i = xp.zeros(best.shape, dtype="int64")
-        best_j = xp.zeros(best.shape, dtype="int64")
-        for i in range(kh):
-            for j in range(kw):
-                tap = windows[:, :, i, j]
-                # Strictly greater: on a tie the first tap stays. A NaN wins, so it is not
-                # hidden (as in PyTorch).
-                better = (tap > best) | xp.isnan(tap)
-                best = xp.where(better, tap, best)
-                best_i = xp.where(better, i, best_i)
-                best_j = xp.where(better, j, best_j)
+        for t in range(1, kh * kw):
+            best = xp.maximum(best, windows[:, :, t // kw, t % kw])
+        # Which tap won: going backwards, every tap equal to the best overwrites the
+        # answer, so on a tie the *first* one stays (as in PyTorch).
+        winner = xp.full(best.shape, kh * kw - 1, dtype="int64")
+        for t in reversed(range(kh * kw - 1)):
+            tap = windows[:, :, t // kw, t % kw]
+            xp.copyto(winner, t, where=(tap == best) | xp.isnan(tap))
+        best_i, best_j = winner // kw, winner % kw      # the winning tap's row and column
         # The winner of window (p, q) is padded pixel (p·sh + i, q·sw + j): in x, minus padding.
         rows = xp.arange(ho).reshape(ho, 1) * sh + best_i - ph      # (N, C, Ho, Wo)
         cols = xp.arange(wo).reshape(1, wo) * sw + best_j - pw      # (N, C, Ho, Wo)
