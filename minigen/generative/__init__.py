@@ -4,5 +4,9 @@ Each function is written the way the lecture writes the formula, with shapes in 
 comments; the models in ``minigen.models`` are built from these and ``minigen.nn``.
 """
 from minigen.generative.vae import ELBO, elbo_loss, kl_divergence, reparameterize
+from minigen.generative.vq import (StraightThrough, codebook_loss, commitment_loss, lookup,
+                                   nearest_code, perplexity, quantize, straight_through)
 
-__all__ = ["ELBO", "elbo_loss", "kl_divergence", "reparameterize"]
+__all__ = ["ELBO", "elbo_loss", "kl_divergence", "reparameterize", "StraightThrough",
+           "codebook_loss", "commitment_loss", "lookup", "nearest_code", "perplexity", "quantize",
+           "straight_through"]
