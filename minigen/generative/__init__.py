@@ -3,10 +3,15 @@
 Each function is written the way the lecture writes the formula, with shapes in the
 comments; the models in ``minigen.models`` are built from these and ``minigen.nn``.
 """
+from minigen.generative.gan import (discriminator_loss, generator_loss, gradient_penalty,
+                                    lsgan_discriminator_loss, lsgan_generator_loss, minimax_value,
+                                    wasserstein_critic_loss, wasserstein_generator_loss)
 from minigen.generative.vae import ELBO, elbo_loss, kl_divergence, reparameterize
 from minigen.generative.vq import (StraightThrough, codebook_loss, commitment_loss, lookup,
                                    nearest_code, perplexity, quantize, straight_through)
 
-__all__ = ["ELBO", "elbo_loss", "kl_divergence", "reparameterize", "StraightThrough",
+__all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "lsgan_discriminator_loss",
+           "lsgan_generator_loss", "minimax_value", "wasserstein_critic_loss",
+           "wasserstein_generator_loss", "ELBO", "elbo_loss", "kl_divergence", "reparameterize", "StraightThrough",
            "codebook_loss", "commitment_loss", "lookup", "nearest_code", "perplexity", "quantize",
            "straight_through"]
