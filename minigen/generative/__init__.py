@@ -3,6 +3,8 @@
 Each function is written the way the lecture writes the formula, with shapes in the
 comments; the models in ``minigen.models`` are built from these and ``minigen.nn``.
 """
+from minigen.generative.cyclegan import (CycleGANObjective, ImagePool, cycle_consistency_loss,
+                                         cyclegan_generator_objective, identity_loss)
 from minigen.generative.gan import (discriminator_loss, generator_loss, gradient_penalty,
                                     lsgan_discriminator_loss, lsgan_generator_loss, minimax_value,
                                     wasserstein_critic_loss, wasserstein_generator_loss)
@@ -10,7 +12,8 @@ from minigen.generative.vae import ELBO, elbo_loss, kl_divergence, reparameteriz
 from minigen.generative.vq import (StraightThrough, codebook_loss, commitment_loss, lookup,
                                    nearest_code, perplexity, quantize, straight_through)
 
-__all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "lsgan_discriminator_loss",
+__all__ = ["CycleGANObjective", "ImagePool", "cycle_consistency_loss",
+           "cyclegan_generator_objective", "identity_loss", "discriminator_loss", "generator_loss", "gradient_penalty", "lsgan_discriminator_loss",
            "lsgan_generator_loss", "minimax_value", "wasserstein_critic_loss",
            "wasserstein_generator_loss", "ELBO", "elbo_loss", "kl_divergence", "reparameterize", "StraightThrough",
            "codebook_loss", "commitment_loss", "lookup", "nearest_code", "perplexity", "quantize",

@@ -1,0 +1,72 @@
+"""CycleGAN's objective (weights and parts) and the image pool's contract."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigen as mg
+from minigen.generative import (ImagePool, cycle_consistency_loss, cyclegan_generator_objective,
+                                identity_loss)
+from minigen.testing import arrays
+
+
+@given(st.integers(1, 3).flatmap(lambda n: st.tuples(*[arrays((n, 1, 3, 3)) for _ in range(2)])))
+def test_cycle_and_identity_losses_are_mean_absolute_errors(values):
+    x, x_rec = values
+    expected = np.mean(np.abs(x_rec - x))
+    t = [mg.tensor(a, dtype="float64", requires_grad=True) for a in values]
+    assert cycle_consistency_loss(*t).item() == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert identity_loss(*t).item() == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    diff = x_rec - x
+    if np.all(np.abs(diff) > 1e-3):  # away from the kink of |·|
+        mg.gradcheck(cycle_consistency_loss, t)
+
+
+def test_objective_weights_and_parts():
+    rng = np.random.default_rng(0)
+    x, y, fgx, gfy, gy, fx = (mg.tensor(rng.random((2, 1, 4, 4)), dtype="float64") for _ in range(6))
+    dy, dx = (mg.tensor(rng.random((2, 1, 2, 2)), dtype="float64") for _ in range(2))
+    out = cyclegan_generator_objective(dy, dx, x, fgx, y, gfy, gy, fx)
+    l1 = lambda a, b: np.mean(np.abs(a.numpy() - b.numpy()))  # noqa: E731
+    gan = np.mean((dy.numpy() - 1) ** 2) + np.mean((dx.numpy() - 1) ** 2)
+    cycle = l1(fgx, x) + l1(gfy, y)
+    ident = l1(gy, y) + l1(fx, x)
+    assert out.cycle.item() == pytest.approx(cycle)
+    assert out.identity.item() == pytest.approx(ident)
+    assert (out.gan_g + out.gan_f).item() == pytest.approx(gan)
+    assert out.total.item() == pytest.approx(gan + 10 * cycle + 5 * ident)  # λ_id = ½ λ_cyc
+    no_id = cyclegan_generator_objective(dy, dx, x, fgx, y, gfy, gy, fx, lambda_id=0.0)
+    assert no_id.total.item() == pytest.approx(gan + 10 * cycle)
+
+
+def test_image_pool_fills_then_swaps_about_half():
+    pool = ImagePool(size=4, seed=0)
+    first = mg.tensor(np.arange(4, dtype=np.float32).reshape(4, 1, 1, 1))
+    assert np.array_equal(pool.query(first).numpy(), first.numpy())  # filling: returned as is
+    swapped = 0
+    for step in range(200):
+        new = mg.full((1, 1, 1, 1), 100.0 + step)
+        out = pool.query(new).numpy().item()
+        assert out == 100.0 + step or out < 100.0 + step  # the new image or an older stored one
+        swapped += out != 100.0 + step
+    assert 70 < swapped < 130  # p = 1/2 over 200 draws (5 standard deviations ≈ 35)
+    assert len(pool.images) == 4
+
+
+def test_image_pool_is_seeded_and_size_zero_passes_through():
+    batches = [mg.randn(3, 1, 2, 2) for _ in range(5)]
+
+    def run(seed):
+        pool = ImagePool(size=2, seed=seed)
+        return [pool.query(b).numpy() for b in batches]
+
+    assert all(np.array_equal(a, b) for a, b in zip(run(7), run(7)))
+    off = ImagePool(size=0)
+    assert np.array_equal(off.query(batches[0]).numpy(), batches[0].numpy())
+    with pytest.raises(ValueError, match="non-negative integer"):
+        ImagePool(size=-1)
+
+
+def test_image_pool_returns_no_graph():
+    x = mg.randn(2, 1, 2, 2, requires_grad=True)
+    assert not ImagePool(size=1, seed=0).query(x * 2).requires_grad
