@@ -89,7 +89,7 @@ def check_backward_is_differentiable(fn, x, out_shape):
     mg.gradcheck(backward_of, [g])
 
 
-@covers(ops.MaxPool2d, ops.ScatterAdd)
+@covers(ops.MaxPool2d, ops.MaxPool2dBackward)
 @given(pool_cases(unique=True), st.booleans())  # distinct values: no ties, so no kinks
 def test_max_pool2d(case, int_args):
     x, kernel, stride, padding = case

@@ -21,7 +21,8 @@ from minigen.ops.regularization import Dropout, dropout
 from minigen.ops.embeddings import Embedding, embedding
 from minigen.ops.normalization import Standardize, batch_norm, instance_norm, standardize
 from minigen.ops.padding import Pad, pad
-from minigen.ops.pooling import AvgPool2d, AvgPool2dBackward, MaxPool2d, avg_pool2d, max_pool2d
+from minigen.ops.pooling import (AvgPool2d, AvgPool2dBackward, MaxPool2d, MaxPool2dBackward,
+                                 avg_pool2d, max_pool2d)
 from minigen.ops.upsampling import UpsampleNearest2d, interpolate
 
 

@@ -21,7 +21,8 @@ from typing import Any
 from minigen import backend
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
-from minigen.ops.indexing import ScatterAdd
+from minigen.ops.indexing import getitem
+from minigen.ops.padding import pad
 from minigen.ops.windows import add_windows, output_size, pair, sliding_windows
 from minigen.tensor import Tensor
 
@@ -39,52 +40,79 @@ def _pad_spatial(x: Any, padding: Pair, value: float) -> Any:
 
 class MaxPool2d(Function):
     """y[n, c, p, q] = max over the window (p, q) of x padded with -∞;
-    ∂L/∂x[n, c, h, w] = Σ of ∂L/∂y[n, c, p, q] over the windows (p, q) that x[n, c, h, w] won.
+    ∂L/∂x = ``MaxPool2dBackward``(∂L/∂y): each ∂L/∂y[n, c, p, q] goes to the element that
+    won window (p, q) (adding up where overlapping windows share a winner).
 
     On ties the *first* maximum of the window in row-major order (the smallest i, then j)
     wins and gets the whole gradient, as in PyTorch. (``minigen.max`` splits it among
     ties instead: a pooling window is a choice, a reduction's max is symmetric.)
-
-    The forward records, for every output, the position (h, w) in x of its winner; then
-    y = x[winners] is an indexing op, and the backward is its scatter-add (repeated
-    winners, from overlapping windows, add up), as for ``x[index]``.
     """
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
         xp = ctx.xp
-        n, c = x.shape[:2]
-        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        (kh, kw) = kernel
         windows = sliding_windows(_pad_spatial(x, padding, -xp.inf), kernel, stride, (1, 1))
-        ho, wo = windows.shape[4:]                      # windows: (N, C, kh, kw, Ho, Wo)
+        taps = [windows[:, :, t // kw, t % kw] for t in range(kh * kw)]  # each (N, C, Ho, Wo)
         # The largest tap of every window at once, one elementwise maximum per tap
         # (NaN propagates through maximum, so a NaN wins and is not hidden, as in PyTorch).
-        best = windows[:, :, 0, 0]                      # (N, C, Ho, Wo)
-        for t in range(1, kh * kw):
-            best = xp.maximum(best, windows[:, :, t // kw, t % kw])
+        best = taps[0]
+        for tap in taps[1:]:
+            best = xp.maximum(best, tap)
         # Which tap won: going backwards, every tap equal to the best overwrites the
         # answer, so on a tie the *first* one stays (as in PyTorch).
-        winner = xp.full(best.shape, kh * kw - 1, dtype="int64")
+        winner = xp.full(best.shape, kh * kw - 1, dtype="int16")
         for t in reversed(range(kh * kw - 1)):
-            tap = windows[:, :, t // kw, t % kw]
-            xp.copyto(winner, t, where=(tap == best) | xp.isnan(tap))
-        best_i, best_j = winner // kw, winner % kw      # the winning tap's row and column
-        # The winner of window (p, q) is padded pixel (p·sh + i, q·sw + j): in x, minus padding.
-        rows = xp.arange(ho).reshape(ho, 1) * sh + best_i - ph      # (N, C, Ho, Wo)
-        cols = xp.arange(wo).reshape(1, wo) * sw + best_j - pw      # (N, C, Ho, Wo)
-        images = xp.arange(n).reshape(n, 1, 1, 1)
-        channels = xp.arange(c).reshape(1, c, 1, 1)
-        # y = x[winners], the four index arrays broadcasting to (N, C, Ho, Wo).
-        ctx.winners = (images, channels, rows, cols)
-        ctx.kernel, ctx.stride = kernel, stride
+            xp.copyto(winner, t, where=taps[t] == best)
+        is_nan = xp.isnan(best)
+        if bool(is_nan.any()):  # NaN == NaN is false: a NaN window's winner is its first NaN
+            for t in reversed(range(kh * kw)):
+                xp.copyto(winner, t, where=is_nan & xp.isnan(taps[t]))
+        ctx.winner, ctx.kernel, ctx.stride, ctx.padding = winner, kernel, stride, padding
         return best
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        # grad (N, C, Ho, Wo) goes to the winners' places in zeros of x's shape.
-        # Windows that do not overlap (stride >= kernel) never share a winner.
-        unique = all(s >= k for s, k in zip(ctx.stride, ctx.kernel))
-        return ScatterAdd.apply(grad, index=ctx.winners, shape=ctx.inputs[0].shape, unique=unique)
+        return MaxPool2dBackward.apply(grad, winner=ctx.winner, kernel=ctx.kernel,
+                                       stride=ctx.stride, padding=ctx.padding,
+                                       size=ctx.inputs[0].shape[2:])
+
+
+class MaxPool2dBackward(Function):
+    """x[n, c, p·s_h + i - p_h, q·s_w + j - p_w] += g[n, c, p, q] where tap (i, j) won window
+    (p, q): max pooling's gradient routing, for an image of ``size`` (H, W).
+
+    It is linear in g, so its own backward gathers: ∂L/∂g[n, c, p, q] = ∂L/∂x at the winner
+    of window (p, q), written with pad and slicing (differentiable ops) so that second
+    derivatives through max pooling work.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, winner: Any, kernel: Pair, stride: Pair, padding: Pair,
+                size: Pair) -> Any:
+        ctx.winner, ctx.kernel, ctx.stride, ctx.padding = winner, kernel, stride, padding
+        n, c, ho, wo = g.shape
+        (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel, stride, padding, size
+        padded = ctx.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+        for t in range(kh * kw):                       # one strided add per kernel tap
+            i, j = divmod(t, kw)
+            padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
+                ctx.xp.where(winner == t, g, 0)
+        return padded[:, :, ph:ph + h, pw:pw + w].copy()   # the border was padding
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (kh, kw), (sh, sw), (ph, pw) = ctx.kernel, ctx.stride, ctx.padding
+        ho, wo = ctx.winner.shape[2:]
+        padded = pad(grad, (pw, pw, ph, ph)) if ph or pw else grad
+        gathered = None
+        for t in range(kh * kw):
+            i, j = divmod(t, kw)
+            tap = getitem(padded, (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh),
+                                   slice(j, j + sw * (wo - 1) + 1, sw)))
+            picked = tap * Tensor((ctx.winner == t).astype(grad.dtype))
+            gathered = picked if gathered is None else gathered + picked
+        return gathered
 
 
 class AvgPool2d(Function):
