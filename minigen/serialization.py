@@ -67,6 +67,10 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             _write_npz(handle, arrays)
             handle.flush()
             os.fsync(handle.fileno())  # on disk before the rename makes it the checkpoint
+        # A temporary file is private (0600); give the checkpoint ordinary permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, path)
     except BaseException:
         if os.path.exists(handle.name):

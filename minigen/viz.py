@@ -72,7 +72,8 @@ def save_image_grid(images: Any, path: str | os.PathLike, nrow: int = 8,
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save_image_grid: the folder {folder!r} of {path!r} does not exist")
+        raise FileNotFoundError(f"save_image_grid: the folder {folder!r} of {path!r} does "
+                                "not exist")
     grid = image_grid(images, nrow)                             # (H_grid, W_grid)
     grid_height = grid.shape[0] / 28 * scale                    # inches
     grid_width = grid.shape[1] / 28 * scale
