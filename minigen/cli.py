@@ -51,7 +51,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``minigen`` with its two subcommands."""
     parser = _Parser(prog=PROG, description="Train autoencoders on the embedded digits and "
-                                            "sample from them.")
+                                            "sample from them.",
+                     epilog="Homework tools: minigen assignment {list,build,grade,check} "
+                            "(see minigen assignment --help).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
 
     defaults = TrainConfig()
@@ -183,6 +185,10 @@ def _run_sample(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- entry point
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``minigen`` with ``argv`` (default: the command line); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "assignment":  # homework tools: their own sub-commands
+        from minigen.assignments.cli import main as assignment_main  # noqa: PLC0415
+        return assignment_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
         if args.command == "train":

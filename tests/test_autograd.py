@@ -217,6 +217,7 @@ def test_second_derivative_with_backward_create_graph():
     np.testing.assert_allclose(x.grad.numpy(), 6 * XS)
 
 
+@pytest.mark.exercise_matmul_backward
 def test_hessian_vector_product_through_matmul():
     """f(x) = |A x|²: ∇f = 2 AᵀA x and the Hessian is 2 AᵀA, so H v = 2 AᵀA v."""
     rng = np.random.default_rng(0)
@@ -229,6 +230,7 @@ def test_hessian_vector_product_through_matmul():
     np.testing.assert_allclose(hv.numpy(), 2 * A_np.T @ A_np @ v_np)
 
 
+@pytest.mark.exercise_matmul_backward
 def test_mixed_second_derivative_through_matmul_weights():
     """f(W) = Σ (W x)³ for a vector x: ∂f/∂W_ij = 3 (Wx)_i² x_j, and
     Σ_ij ∂/∂W (∂f/∂W_ij) = 6 (Wx)_i x_j Σ_k x_k."""

@@ -105,6 +105,7 @@ def _tensors(*arrays_):
 
 
 # ---------------------------------------------------------------- forward against the loops
+@pytest.mark.exercise_im2col
 @covers(ops.Conv2d, ops.ConvTranspose2d, ops.Conv2dWeight)
 @given(conv_cases())
 def test_conv2d_matches_loop_and_gradients(case):
@@ -118,6 +119,7 @@ def test_conv2d_matches_loop_and_gradients(case):
     mg.gradgradcheck(fn, inputs[:2])  # second order: the WGAN-GP penalty needs it
 
 
+@pytest.mark.exercise_im2col
 @covers(ops.ConvTranspose2d, ops.Conv2d, ops.Conv2dWeight)
 @given(conv_cases(transposed=True))
 def test_conv_transpose2d_matches_loop_and_gradients(case):
@@ -131,6 +133,8 @@ def test_conv_transpose2d_matches_loop_and_gradients(case):
     mg.gradgradcheck(fn, inputs[:2])
 
 
+@pytest.mark.exercise_im2col
+@pytest.mark.exercise_col2im
 @covers(ops.Conv2dWeight, ops.Conv2d, ops.ConvTranspose2d)
 @given(conv_cases())
 def test_conv2d_weight_gradient_op(case):
@@ -172,6 +176,8 @@ def forced(layout, scatter, kn2row):
         yield
 
 
+@pytest.mark.exercise_im2col
+@pytest.mark.exercise_col2im
 @covers(ops.Conv2d, ops.ConvTranspose2d, ops.Conv2dWeight)
 @given(conv_cases(), algorithms)
 def test_conv2d_every_algorithm(case, algorithm):
@@ -185,6 +191,8 @@ def test_conv2d_every_algorithm(case, algorithm):
         mg.gradgradcheck(fn, inputs[:2])
 
 
+@pytest.mark.exercise_im2col
+@pytest.mark.exercise_col2im
 @covers(ops.ConvTranspose2d, ops.Conv2d, ops.Conv2dWeight)
 @given(conv_cases(transposed=True), algorithms)
 def test_conv_transpose2d_every_algorithm(case, algorithm):
@@ -245,6 +253,7 @@ def test_the_benchmark_layers_take_the_measured_fastest_path():
 
 
 # ---------------------------------------------------------------- the adjoint identity
+@pytest.mark.exercise_im2col
 @given(conv_cases())
 def test_conv_transpose_is_the_adjoint_of_conv(case):
     """⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose2d(y, w)⟩ for matching hyper-parameters."""
@@ -264,6 +273,7 @@ def test_conv_transpose_is_the_adjoint_of_conv(case):
 
 
 # ---------------------------------------------------------------- padding="same" and errors
+@pytest.mark.exercise_im2col
 @given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 2), st.integers(3, 7))
 def test_padding_same_keeps_the_size(kh, kw, dilation, size):
     x = np.random.default_rng(2).standard_normal((1, 2, size, size + 1))

@@ -99,6 +99,7 @@ def embedding_cases(draw):
     return indices, weight
 
 
+@pytest.mark.exercise_getitem_backward
 @covers(ops.Embedding, ops.ScatterAdd)
 @given(embedding_cases(), st.booleans())
 def test_embedding(case, as_tensor):
@@ -123,6 +124,7 @@ def test_embedding(case, as_tensor):
     mg.gradcheck(backward_of, [mg.tensor(g, dtype="float64", requires_grad=True)])
 
 
+@pytest.mark.exercise_getitem_backward
 def test_embedding_repeated_rows_add_their_gradients():
     weight = mg.zeros(4, 2, requires_grad=True)
     F.embedding([[3, 1], [3, 3]], weight).sum().backward()

@@ -10,6 +10,7 @@ from minigen.generative import (ImagePool, cycle_consistency_loss, cyclegan_gene
 from minigen.testing import arrays
 
 
+@pytest.mark.exercise_cyclegan_losses
 @given(st.integers(1, 3).flatmap(lambda n: st.tuples(*[arrays((n, 1, 3, 3)) for _ in range(2)])))
 def test_cycle_and_identity_losses_are_mean_absolute_errors(values):
     x, x_rec = values
@@ -22,6 +23,8 @@ def test_cycle_and_identity_losses_are_mean_absolute_errors(values):
         mg.gradcheck(cycle_consistency_loss, t)
 
 
+@pytest.mark.exercise_cyclegan_losses
+@pytest.mark.exercise_cyclegan_objective
 def test_objective_weights_and_parts():
     rng = np.random.default_rng(0)
     x, y, fgx, gfy, gy, fx = (mg.tensor(rng.random((2, 1, 4, 4)), dtype="float64") for _ in range(6))

@@ -18,6 +18,8 @@ from minigen.testing import arrays
 LN2 = math.log(2)
 
 
+@pytest.mark.exercise_gan_losses
+@pytest.mark.exercise_lsgan_losses
 def test_values_at_the_equilibrium_d_one_half():
     half = mg.zeros(8)  # logit 0 <=> D = 1/2
     assert discriminator_loss(half, half).item() == pytest.approx(2 * LN2)
@@ -29,6 +31,7 @@ def test_values_at_the_equilibrium_d_one_half():
     assert lsgan_generator_loss(d_half).item() == pytest.approx(0.25)
 
 
+@pytest.mark.exercise_gan_losses
 def test_gradient_signs():
     real = mg.zeros(4, requires_grad=True)
     fake = mg.zeros(4, requires_grad=True)
@@ -40,6 +43,7 @@ def test_gradient_signs():
     assert np.all(fake2.grad.numpy() < 0)  # G raises the score of its fakes
 
 
+@pytest.mark.exercise_gan_losses
 def test_saturating_loss_vanishes_when_d_is_confident():
     """At s_fake = -10 (D sure the sample is fake) the saturating gradient is σ(-10) ≈ 4.5e-5
     per sample, the non-saturating one about 1: why the latter is used."""
@@ -53,6 +57,7 @@ def test_saturating_loss_vanishes_when_d_is_confident():
     assert non_saturating == pytest.approx(1 / (1 + math.exp(-10)), rel=1e-6)
 
 
+@pytest.mark.exercise_gan_losses
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_stable_at_extreme_logits(dtype):
     big = mg.tensor([1e4, -1e4], dtype=dtype, requires_grad=True)
@@ -66,6 +71,8 @@ def test_stable_at_extreme_logits(dtype):
     assert discriminator_loss(big, other).item() == pytest.approx(1e4, rel=1e-6)
 
 
+@pytest.mark.exercise_gan_losses
+@pytest.mark.exercise_lsgan_losses
 @given(st.integers(1, 5).flatmap(lambda n: st.tuples(arrays((n,), low=-8, high=8),
                                                       arrays((n,), low=-8, high=8))))
 def test_gradients_of_every_loss(values):

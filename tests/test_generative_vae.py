@@ -19,6 +19,7 @@ latent_pairs = st.tuples(st.integers(1, 4), st.integers(1, 5)).flatmap(
     lambda shape: st.tuples(arrays(shape), arrays(shape, low=-2, high=2), arrays(shape)))
 
 
+@pytest.mark.exercise_reparameterize
 @given(latent_pairs)
 def test_reparameterize_gradient_with_eps_fixed(values):
     mu, logvar, eps = values
@@ -29,6 +30,7 @@ def test_reparameterize_gradient_with_eps_fixed(values):
     mg.gradgradcheck(fn, tensors)
 
 
+@pytest.mark.exercise_reparameterize
 def test_no_gradient_reaches_eps():
     mu, logvar = mg.zeros(2, 3, requires_grad=True), mg.zeros(2, 3, requires_grad=True)
     eps = mg.randn(2, 3, requires_grad=True)
@@ -38,6 +40,7 @@ def test_no_gradient_reaches_eps():
     assert_allclose(logvar.grad.numpy(), 0.5 * eps.numpy(), rtol=1e-6)  # ½ σ ε with σ = 1
 
 
+@pytest.mark.exercise_reparameterize
 def test_samples_have_mean_mu_and_variance_exp_logvar():
     """The statistical test that catches a σ / σ² / log σ² mix-up."""
     mg.manual_seed(0)
@@ -52,6 +55,7 @@ def test_samples_have_mean_mu_and_variance_exp_logvar():
     assert np.all(np.abs(z.var(axis=0) - var) < 5 * var * np.sqrt(2 / n))
 
 
+@pytest.mark.exercise_reparameterize
 def test_reparameterize_is_repeatable_with_manual_seed():
     mg.manual_seed(3)
     a = reparameterize(mg.zeros(2, 2), mg.zeros(2, 2)).numpy()
@@ -60,6 +64,7 @@ def test_reparameterize_is_repeatable_with_manual_seed():
     assert np.array_equal(a, b)
 
 
+@pytest.mark.exercise_kl_divergence
 def test_kl_matches_a_monte_carlo_estimate():
     """KL(q || p) = E_q[log q(z) - log p(z)], estimated with 10⁶ samples."""
     rng = np.random.default_rng(0)
@@ -76,6 +81,7 @@ def test_kl_matches_a_monte_carlo_estimate():
     assert closed == pytest.approx(0.5 * np.sum(mu ** 2 + np.exp(logvar) - 1 - logvar), rel=1e-12)
 
 
+@pytest.mark.exercise_kl_divergence
 @given(latent_pairs, st.sampled_from(["sum", "mean", "none"]))
 def test_kl_divergence_reductions_and_gradient(values, reduction):
     mu, logvar, _ = values
@@ -89,6 +95,7 @@ def test_kl_divergence_reductions_and_gradient(values, reduction):
     mg.gradgradcheck(fn, tensors)
 
 
+@pytest.mark.exercise_kl_divergence
 @given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.floats(0.1, 4.0),
        st.sampled_from(["bernoulli", "gaussian"]), st.data())
 def test_elbo_loss_parts_and_gradient(n, pixels, latent, beta, likelihood, data):
@@ -110,6 +117,7 @@ def test_elbo_loss_parts_and_gradient(n, pixels, latent, beta, likelihood, data)
     mg.gradcheck(lambda s, xx, m, lv: elbo_loss(s, xx, m, lv, beta, likelihood).loss, t)
 
 
+@pytest.mark.exercise_kl_divergence
 def test_errors():
     z = mg.zeros(2, 3)
     with pytest.raises(ValueError, match=r"reparameterize: mu shape \(2, 3\) and logvar shape \(2, 4\)"):

@@ -66,6 +66,7 @@ def test_ties_go_to_the_lowest_index():
     assert nearest_code(mg.tensor(np.array([0.5, 0.5]).reshape(1, 2, 1, 1)), codebook)[0].item() == 0
 
 
+@pytest.mark.exercise_straight_through
 @covers(StraightThrough)
 @given(vq_cases(), st.data())
 def test_straight_through_copies_the_gradient_exactly(case, data):
@@ -83,6 +84,8 @@ def test_straight_through_copies_the_gradient_exactly(case, data):
     assert book.grad is None                                   # nothing to the codebook
 
 
+@pytest.mark.exercise_straight_through
+@pytest.mark.exercise_vq_losses
 @given(vq_cases(), st.floats(0.1, 2.0))
 def test_vq_gradient_semantics(case, beta):
     """encoder: decoder gradient + 2β/M (z_e - e_k); codebook: 2/M Σ (e_k - z_e) over the
@@ -115,6 +118,7 @@ def test_vq_gradient_semantics(case, beta):
     assert_allclose(decoder_w.grad.numpy().ravel(), e.sum(axis=(0, 2, 3)), rtol=1e-10)
 
 
+@pytest.mark.exercise_vq_losses
 @given(vq_cases())
 def test_vq_losses_gradients(case):
     # sg[·] makes each loss's value depend on an input it sends no gradient to, so each is

@@ -7,6 +7,7 @@ away from kinks (relu at 0, ties in max) by the strategies, not by loose toleran
 """
 import numpy as np
 import hypothesis.extra.numpy as hnp
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -41,6 +42,7 @@ def grid_arrays(shape, offset=0.0, step=0.01):
 BINARY = [(ops.add, np.add, ops.Add), (ops.sub, np.subtract, ops.Sub), (ops.mul, np.multiply, ops.Mul)]
 
 
+@pytest.mark.exercise_mul_backward
 @covers(ops.Add, ops.Sub, ops.Mul)
 @given(st.sampled_from(BINARY), broadcastable_shapes().flatmap(
     lambda s: st.tuples(arrays(s[0]), arrays(s[1]))))
@@ -118,6 +120,7 @@ def test_pow_integer_exponent(x, p):
     check(lambda t: t ** p, [x], x ** float(p))
 
 
+@pytest.mark.exercise_mul_backward
 @covers(ops.Exp, ops.Log, ops.Mul)
 @given(broadcastable_shapes().flatmap(
     lambda s: st.tuples(arrays(s[0], low=0.2, high=3.0), arrays(s[1], low=-2, high=2))))
@@ -146,6 +149,7 @@ def test_cast(x):
 
 
 # ---------------------------------------------------------------- reductions
+@pytest.mark.exercise_sum_backward
 @covers(ops.Sum)
 @given(st.data())
 def test_sum(data):
@@ -155,6 +159,7 @@ def test_sum(data):
     check(lambda t: ops.sum(t, axis, keepdims), [x], np.sum(x, axis=axis, keepdims=keepdims))
 
 
+@pytest.mark.exercise_sum_backward
 @covers(ops.Sum)
 @given(st.data())
 def test_mean(data):
@@ -174,6 +179,7 @@ def test_max_min(data):
     check(lambda t: op(t, axis, keepdims), [x], reference(x, axis=axis, keepdims=keepdims))
 
 
+@pytest.mark.exercise_sum_backward
 @covers(ops.Sum, ops.Sqrt)
 @given(st.data())
 def test_var_std(data):
@@ -222,6 +228,7 @@ def test_broadcast_to(data):
     check(lambda t: ops.broadcast_to(t, target), [x], np.broadcast_to(x, target))
 
 
+@pytest.mark.exercise_sum_backward
 @covers(ops.Sum, ops.Reshape)
 @given(st.data())
 def test_sum_to(data):
@@ -284,6 +291,7 @@ def test_concat_stack_split(data):
     check(first_pieces, [joined], joined * weights)
 
 
+@pytest.mark.exercise_getitem_backward
 @covers(ops.GetItem, ops.ScatterAdd)
 @given(st.data())
 def test_getitem_basic(data):
@@ -292,6 +300,7 @@ def test_getitem_basic(data):
     check(lambda t: t[index], [x], x[index])
 
 
+@pytest.mark.exercise_getitem_backward
 @covers(ops.GetItem, ops.ScatterAdd)
 @given(st.data())
 def test_getitem_integer_arrays(data):
@@ -302,6 +311,7 @@ def test_getitem_integer_arrays(data):
     check(lambda t: t[index], [x], x[index])
 
 
+@pytest.mark.exercise_getitem_backward
 @covers(ops.ScatterAdd, ops.GetItem)
 @given(st.data())
 def test_scatter_add(data):
@@ -315,6 +325,7 @@ def test_scatter_add(data):
 
 
 # ---------------------------------------------------------------- matmul
+@pytest.mark.exercise_matmul_backward
 @covers(ops.MatMul)
 @given(st.data())
 def test_matmul_batched(data):
@@ -325,6 +336,7 @@ def test_matmul_batched(data):
     check(ops.matmul, [a, b], a @ b)
 
 
+@pytest.mark.exercise_matmul_backward
 @covers(ops.MatMul)
 @given(st.data())
 def test_matmul_vectors(data):

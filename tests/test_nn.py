@@ -429,6 +429,7 @@ def test_module_list_registers_its_items():
 
 
 # ---------------------------------------------------------------- layers
+@pytest.mark.exercise_matmul_backward
 def test_linear_matches_the_formula_and_its_gradients():
     minigen.manual_seed(1)
     layer = nn.Linear(3, 2)
@@ -518,6 +519,7 @@ def test_flatten_and_unflatten_errors_name_the_layer():
 
 
 # ---------------------------------------------------------------- it learns
+@pytest.mark.exercise_adam_step
 def test_a_small_mlp_learns_a_regression_with_adam():
     """y = sin(x1) + x2²/2 on 256 points: the loss must drop below 5% of its start."""
     minigen.manual_seed(0)

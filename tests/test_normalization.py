@@ -46,6 +46,7 @@ def images(draw, min_pixels=2):
 
 
 # ---------------------------------------------------------------- the derived backward
+@pytest.mark.exercise_instance_norm_backward
 @covers(ops.Standardize)
 @given(st.data(), EPS)
 def test_standardize_backward_is_the_autograd_of_the_formula(data, eps):
@@ -77,6 +78,7 @@ def test_standardized_groups_have_mean_0_and_variance_about_1():
 
 
 # ---------------------------------------------------------------- instance norm
+@pytest.mark.exercise_instance_norm_backward
 @covers(ops.Standardize, ops.Mul, ops.Add)
 @given(st.data(), EPS)
 def test_instance_norm(data, eps):
@@ -109,6 +111,7 @@ def batches(draw):
     return draw(arrays(shape, unique=True), label="x")
 
 
+@pytest.mark.exercise_instance_norm_backward
 @covers(ops.Standardize, ops.Mul, ops.Add)
 @given(batches(), EPS, st.floats(0.0, 1.0))
 def test_batch_norm_training(x, eps, momentum):

@@ -116,6 +116,7 @@ def adam_reference(p, grads, lr, b1, b2, eps, wd=0.0):
     return out, m, v
 
 
+@pytest.mark.exercise_adam_step
 def test_one_adam_step_moves_each_element_by_about_lr():
     w = param()
     opt = optim.Adam([w], lr=0.01)
@@ -127,6 +128,7 @@ def test_one_adam_step_moves_each_element_by_about_lr():
     assert opt.state[0]["step"] == 1
 
 
+@pytest.mark.exercise_adam_step
 def test_two_adam_steps_match_the_formula():
     w = param()
     opt = optim.Adam([w], lr=0.01, betas=(0.5, 0.999))
@@ -147,6 +149,7 @@ def test_two_adam_steps_match_the_formula():
     assert w.numpy()[0, 0] == pytest.approx(0.49 - 0.00984795, abs=1e-8)
 
 
+@pytest.mark.exercise_adam_step
 def test_adam_with_weight_decay_over_three_steps():
     w = param()
     opt = optim.Adam([w], lr=0.05, weight_decay=0.1)
@@ -157,6 +160,7 @@ def test_adam_with_weight_decay_over_three_steps():
         np.testing.assert_allclose(w.numpy(), p, rtol=1e-12)
 
 
+@pytest.mark.exercise_adam_step
 def test_float32_parameters_stay_float32():
     w = nn.Parameter(minigen.tensor(P0))
     opt = optim.Adam([w], lr=0.01)
@@ -206,6 +210,7 @@ def trained_adam(n_steps=2):
     return opt
 
 
+@pytest.mark.exercise_adam_step
 def test_adam_state_dict_holds_step_counts_moments_and_hyperparameters():
     opt = trained_adam()
     state = opt.state_dict()
@@ -219,6 +224,7 @@ def test_adam_state_dict_holds_step_counts_moments_and_hyperparameters():
     np.testing.assert_allclose(opt.state[0]["exp_avg"], m, rtol=1e-12)
 
 
+@pytest.mark.exercise_adam_step
 @pytest.mark.parametrize("through_file", [False, True], ids=["in_memory", "minigen.save"])
 def test_resuming_from_a_state_dict_continues_identically(through_file, tmp_path):
     original = trained_adam()

@@ -89,6 +89,7 @@ def check_backward_is_differentiable(fn, x, out_shape):
     mg.gradcheck(backward_of, [g])
 
 
+@pytest.mark.exercise_im2col
 @covers(ops.MaxPool2d, ops.MaxPool2dBackward)
 @given(pool_cases(unique=True), st.booleans())  # distinct values: no ties, so no kinks
 def test_max_pool2d(case, int_args):
@@ -108,6 +109,8 @@ def test_max_pool2d(case, int_args):
     check_backward_is_differentiable(fn, x, expected.shape)
 
 
+@pytest.mark.exercise_im2col
+@pytest.mark.exercise_col2im
 @covers(ops.AvgPool2d, ops.AvgPool2dBackward)
 @given(pool_cases(), st.booleans())
 def test_avg_pool2d(case, int_args):
@@ -127,6 +130,8 @@ def test_avg_pool2d(case, int_args):
     check_backward_is_differentiable(fn, x, expected.shape)  # AvgPool2dBackward's backward
 
 
+@pytest.mark.exercise_im2col
+@pytest.mark.exercise_col2im
 @covers(ops.AvgPool2dBackward, ops.AvgPool2d)
 @given(pool_cases())
 def test_avg_pool2d_backward_is_the_adjoint(case):

@@ -98,6 +98,7 @@ def test_reflected_matmul_with_an_array_on_the_left():
     np.testing.assert_allclose(out.numpy(), np.ones((2, 2)) @ B)
 
 
+@pytest.mark.exercise_mul_backward
 def test_reflected_operators_carry_gradients():
     x = minigen.tensor([1.0, 2.0], requires_grad=True)
     (np.float32(3) * x + 1 - 2 / x).sum().backward()
@@ -145,6 +146,7 @@ INDICES = {
 }
 
 
+@pytest.mark.exercise_getitem_backward
 @pytest.mark.parametrize("name", sorted(INDICES))
 def test_getitem_values_and_gradients(name):
     index = INDICES[name]

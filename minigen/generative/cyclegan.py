@@ -25,13 +25,17 @@ from minigen.tensor import Tensor
 
 def cycle_consistency_loss(x: Any, x_rec: Any) -> Tensor:
     """||F(G(x)) - x||₁ as a mean over pixels (and images)."""
+    # BEGIN SOLUTION cyclegan_losses
     return l1_loss(as_tensor(x_rec), as_tensor(x))
+    # END SOLUTION
 
 
 def identity_loss(y: Any, g_y: Any) -> Tensor:
     """||G(y) - y||₁ (mean): a generator given an image of its own output domain should
     leave it alone. It keeps colours (here: stroke intensity) from drifting."""
+    # BEGIN SOLUTION cyclegan_losses
     return l1_loss(as_tensor(g_y), as_tensor(y))
+    # END SOLUTION
 
 
 @dataclass
@@ -58,6 +62,7 @@ def cyclegan_generator_objective(d_y_of_g_x: Any, d_x_of_f_y: Any, x: Any, f_g_x
         lambda_id: defaults to ½ λ_cyc.
     """
     lambda_id = 0.5 * lambda_cyc if lambda_id is None else lambda_id
+    # BEGIN SOLUTION cyclegan_objective
     gan_g = lsgan_generator_loss(d_y_of_g_x)
     gan_f = lsgan_generator_loss(d_x_of_f_y)
     cycle = cycle_consistency_loss(x, f_g_x) + cycle_consistency_loss(y, g_f_y)
@@ -68,6 +73,7 @@ def cyclegan_generator_objective(d_y_of_g_x: Any, d_x_of_f_y: Any, x: Any, f_g_x
     else:
         identity = Tensor(backend.array_module(as_tensor(x).data).zeros((), dtype=as_tensor(x).dtype))
     return CycleGANObjective(total=total, gan_g=gan_g, gan_f=gan_f, cycle=cycle, identity=identity)
+    # END SOLUTION
 
 
 class ImagePool:

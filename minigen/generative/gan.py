@@ -26,7 +26,9 @@ def discriminator_loss(real_logits: Any, fake_logits: Any) -> Tensor:
     Minimizing it maximizes V(D, G). At the equilibrium D = ½ (logits 0) it is 2 ln 2.
     """
     real_logits, fake_logits = as_tensor(real_logits), as_tensor(fake_logits)
+    # BEGIN SOLUTION gan_losses
     return mean(softplus(-real_logits)) + mean(softplus(fake_logits))
+    # END SOLUTION
 
 
 def generator_loss(fake_logits: Any, saturating: bool = False) -> Tensor:
@@ -38,9 +40,11 @@ def generator_loss(fake_logits: Any, saturating: bool = False) -> Tensor:
       which is why the non-saturating form is used in practice.
     """
     fake_logits = as_tensor(fake_logits)
+    # BEGIN SOLUTION gan_losses
     if saturating:
         return -mean(softplus(fake_logits))
     return mean(softplus(-fake_logits))
+    # END SOLUTION
 
 
 def minimax_value(real_logits: Any, fake_logits: Any) -> Tensor:
@@ -58,12 +62,16 @@ def lsgan_discriminator_loss(real_out: Any, fake_out: Any) -> Tensor:
     """Least-squares GAN: ½ [mean (D(x) - 1)² + mean D(G(z))²] (targets 1 and 0, on raw
     outputs, no sigmoid). The ½ is the one of the LSGAN paper and of CycleGAN's code,
     which halves the discriminator's loss. At D = ½: 0.25."""
+    # BEGIN SOLUTION lsgan_losses
     return 0.5 * (_mean_square(as_tensor(real_out), 1.0) + _mean_square(as_tensor(fake_out), 0.0))
+    # END SOLUTION
 
 
 def lsgan_generator_loss(fake_out: Any) -> Tensor:
     """Least-squares GAN generator: mean (D(G(z)) - 1)². At D = ½: 0.25."""
+    # BEGIN SOLUTION lsgan_losses
     return _mean_square(as_tensor(fake_out), 1.0)
+    # END SOLUTION
 
 
 def wasserstein_critic_loss(real_scores: Any, fake_scores: Any) -> Tensor:

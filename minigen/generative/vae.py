@@ -48,8 +48,10 @@ def reparameterize(mu: Any, logvar: Any, eps: Any = None) -> Tensor:
         eps = as_tensor(eps).detach()  # the noise is an input, never a parameter
         if eps.shape != mu.shape:
             raise ValueError(f"reparameterize: eps shape {eps.shape} differs from mu shape {mu.shape}")
+    # BEGIN SOLUTION reparameterize
     sigma = exp(logvar * 0.5)   # σ = exp(½ log σ²)
     return mu + sigma * eps     # z = μ + σ ⊙ ε
+    # END SOLUTION
 
 
 def kl_divergence(mu: Any, logvar: Any, reduction: str = "sum") -> Tensor:
@@ -69,6 +71,7 @@ def kl_divergence(mu: Any, logvar: Any, reduction: str = "sum") -> Tensor:
     if mu.shape != logvar.shape or mu.ndim != 2:
         raise ValueError(f"kl_divergence: mu and logvar must both be (N, D), got {mu.shape} "
                          f"and {logvar.shape}")
+    # BEGIN SOLUTION kl_divergence
     per_sample = sum(1 + logvar - mu * mu - exp(logvar), axis=1) * -0.5  # (N,)
     if reduction == "sum":
         return sum(per_sample)
@@ -77,6 +80,7 @@ def kl_divergence(mu: Any, logvar: Any, reduction: str = "sum") -> Tensor:
     if reduction == "none":
         return per_sample
     raise ValueError(f"kl_divergence: reduction must be 'sum', 'mean' or 'none', got {reduction!r}")
+    # END SOLUTION
 
 
 @dataclass

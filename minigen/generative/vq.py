@@ -91,7 +91,9 @@ class StraightThrough(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        # BEGIN SOLUTION straight_through
         return grad, None
+        # END SOLUTION
 
 
 def straight_through(z_e: Any, e_k: Any) -> Tensor:
@@ -122,16 +124,20 @@ def codebook_loss(z_e: Any, e_k: Any) -> Tensor:
     ∂/∂e_k = (2/M) Σ over the positions that chose k of (e_k - z_e).
     """
     z_e, e_k = as_tensor(z_e), as_tensor(e_k)
+    # BEGIN SOLUTION vq_losses
     diff = z_e.detach() - e_k
     return mean(diff * diff)
+    # END SOLUTION
 
 
 def commitment_loss(z_e: Any, e_k: Any) -> Tensor:
     """mean ||z_e - sg[e_k]||²: moves only the encoder towards its chosen codes,
     ∂/∂z_e = (2/M)(z_e - e_k)."""
     z_e, e_k = as_tensor(z_e), as_tensor(e_k)
+    # BEGIN SOLUTION vq_losses
     diff = z_e - e_k.detach()
     return mean(diff * diff)
+    # END SOLUTION
 
 
 def perplexity(indices: Any, num_codes: int) -> float:

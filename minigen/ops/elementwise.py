@@ -49,9 +49,11 @@ class Mul(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
+        # BEGIN SOLUTION mul_backward
         grad_a = grad * b if ctx.needs_input_grad[0] else None
         grad_b = grad * a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
+        # END SOLUTION
 
 
 class Div(Function):

@@ -24,9 +24,11 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
+        # BEGIN SOLUTION matmul_backward
         grad_a = matmul(grad, _swap_last(b)) if ctx.needs_input_grad[0] else None
         grad_b = matmul(_swap_last(a), grad) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
+        # END SOLUTION
 
 
 def _swap_last(x: Tensor) -> Tensor:

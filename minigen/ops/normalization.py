@@ -55,11 +55,13 @@ class Standardize(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         x, x_hat = ctx.saved_tensors                                      # input, output
+        # BEGIN SOLUTION instance_norm_backward
         axes = ctx.axes
         sigma = sqrt(var(x, axes, keepdims=True) + ctx.eps)               # 1 per group
         mean_g = mean(grad, axes, keepdims=True)                          # 1 per group
         mean_g_x_hat = mean(grad * x_hat, axes, keepdims=True)            # 1 per group
         return (grad - mean_g - x_hat * mean_g_x_hat) / sigma
+        # END SOLUTION
 
 
 def standardize(x: Any, axes: tuple[int, ...], eps: float = 1e-5) -> Tensor:

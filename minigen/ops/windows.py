@@ -43,6 +43,7 @@ def sliding_windows(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
     """A read-only view (N, C, k_h, k_w, H_out, W_out) of every window of x (N, C, H, W).
 
     """
+    # BEGIN SOLUTION im2col
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho = output_size(h, kh, sh, 0, dh)
@@ -52,6 +53,7 @@ def sliding_windows(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
     return xp.lib.stride_tricks.as_strided(
         x, shape=(n, c, kh, kw, ho, wo),
         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
+    # END SOLUTION
 
 
 def add_windows(target: Any, windows: Any, stride: tuple[int, int],
@@ -61,6 +63,7 @@ def add_windows(target: Any, windows: Any, stride: tuple[int, int],
     ``target`` (N, C, H, W) is updated in place and returned. One strided slice per kernel
     tap, so the loop runs k_h·k_w times, never over pixels or images.
     """
+    # BEGIN SOLUTION col2im
     _, _, kh, kw, ho, wo = windows.shape
     (sh, sw), (dh, dw) = stride, dilation
     for i in range(kh):
@@ -69,6 +72,7 @@ def add_windows(target: Any, windows: Any, stride: tuple[int, int],
             cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
             target[:, :, rows, cols] += windows[:, :, i, j]
     return target
+    # END SOLUTION
 
 
 def window_index(xp: Any, image_shape: tuple[int, ...], kernel: tuple[int, int],

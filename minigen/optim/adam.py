@@ -53,6 +53,7 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter whose ``.grad`` is set."""
+        # BEGIN SOLUTION adam_step
         beta1, beta2 = self.betas
         for i, p, grad in self._with_grads():
             state = self.state.get(i)
@@ -71,3 +72,4 @@ class Adam(Optimizer):
             m_hat = m / (1 - beta1 ** t)
             v_hat = v / (1 - beta2 ** t)
             p.data -= self.lr * m_hat / (backend.array_module(v_hat).sqrt(v_hat) + self.eps)
+        # END SOLUTION

@@ -1,0 +1,204 @@
+"""Building a student copy: the repository with the chosen exercises' regions blanked.
+
+The copy holds the repository's files (in a git checkout: the files git tracks plus the new
+ones it does not ignore, ``git ls-files --cached --others --exclude-standard``; elsewhere a
+walk that skips caches, build folders and ``.git``). Every region of a chosen exercise is
+replaced by a ``raise NotImplementedError("Exercise <id>: <title> — see <lecture>")`` (see
+``regions``), in ``.py`` files and inside notebook cells; every other file, the tests
+included, is copied byte for byte. The copy also gets ``assignment.json``, which lists the
+exercises it blanks, so that ``grade`` knows what to grade in it.
+
+Before anything is written, every marker of the repository is checked: unbalanced or
+nested markers, and a marker naming no exercise of the catalogue, stop the build with an
+error naming the file and line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from minigen.assignments.catalog import Exercise, exercise_of_region, select
+from minigen.assignments.regions import (MarkerError, Region, blank_notebook, blank_text,
+                                         find_regions, notebook_regions, read_source)
+
+MANIFEST = "assignment.json"  # written at the root of a student copy
+# Skipped by the walk used outside a git checkout (what .gitignore ignores).
+_SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints",
+              ".venv", "build", "dist", ".mypy_cache", ".ruff_cache"}
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+
+
+class BuildError(Exception):
+    """The copy cannot be built as asked (the message says why and what to do)."""
+
+
+@dataclass
+class BuildResult:
+    """What ``build`` wrote: the folder, the exercises blanked, the files copied, and every
+    region blanked (with its place in the source repository)."""
+
+    out_dir: Path
+    exercises: list[str]
+    files: int
+    regions: list[Region] = field(default_factory=list)
+
+
+def repository_root() -> Path:
+    """The repository this ``minigen`` package was imported from (a source checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "minigen").is_dir() or not (root / "tests").is_dir():
+        raise BuildError(f"{root} is not a minigen source checkout (no tests/ next to minigen/); "
+                         "give the repository folder explicitly")
+    return root
+
+
+def list_files(root: Path) -> list[str]:
+    """The repository's files, as sorted POSIX paths relative to ``root``."""
+    root = Path(root)
+    paths = _git_files(root) if (root / ".git").exists() else None
+    if paths is None:
+        paths = _walk_files(root)
+    paths = [p for p in paths if (root / p).is_file() or (root / p).is_symlink()]
+    # Leave out earlier student copies built inside the repository, and its own manifest.
+    copies = {p[:-len(MANIFEST)] for p in paths if p.endswith("/" + MANIFEST)}
+    return sorted(p for p in set(paths)
+                  if p != MANIFEST and not any(p.startswith(c) for c in copies))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None  # no git, or not really a repository: walk instead
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _walk_files(root: Path) -> list[str]:
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(_SKIP_SUFFIXES))
+        for name in files:
+            if not name.endswith(_SKIP_SUFFIXES):
+                found.append(Path(folder, name).relative_to(root).as_posix())
+    return found
+
+
+def scan(root: Path, files: list[str] | None = None) -> dict[str, list[Region]]:
+    """The solution regions of every ``.py`` file and notebook of the repository, by path.
+
+    Raises ``MarkerError`` (naming the file and line) for a malformed marker or one whose
+    id belongs to no exercise of the catalogue.
+    """
+    root = Path(root)
+    found: dict[str, list[Region]] = {}
+    for rel in list_files(root) if files is None else files:
+        if not rel.endswith((".py", ".ipynb")):
+            continue
+        text = read_source(root / rel)
+        if text is None or "SOLUTION" not in text:
+            continue
+        regions = notebook_regions(text, rel) if rel.endswith(".ipynb") else find_regions(text, rel)
+        for region in regions:
+            if exercise_of_region(region.region_id) is None:
+                raise MarkerError(region.where, f"BEGIN SOLUTION names the unknown exercise "
+                                                f"{region.region_id!r} (add it to "
+                                                "minigen/assignments/catalog.py)")
+        if regions:
+            found[rel] = regions
+    return found
+
+
+def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
+          source_dir: str | os.PathLike | None = None) -> BuildResult:
+    """Write a student copy of the repository to ``out_dir`` (a new or empty folder).
+
+    Args:
+        out_dir: where to write the copy.
+        only: the exercises to blank (ids, or one comma-separated string); default: all.
+        source_dir: the repository to copy; default: the one this package comes from.
+
+    Returns a ``BuildResult``. Raises ``MarkerError`` for a bad marker anywhere in the
+    repository and ``BuildError`` when the copy cannot be written as asked; in both cases
+    nothing is written.
+    """
+    root = Path(source_dir).resolve() if source_dir is not None else repository_root()
+    try:
+        chosen = select(only)
+    except ValueError as err:
+        raise BuildError(str(err)) from None
+    files = list_files(root)
+    regions = scan(root, files)
+    chosen_ids = {rid for e in chosen for rid in e.region_ids}
+    blank = {rel: [r for r in rs if r.region_id in chosen_ids] for rel, rs in regions.items()}
+    blank = {rel: rs for rel, rs in blank.items() if rs}
+    _check_every_exercise_found(chosen, blank, root)
+    texts = {rel: _blanked(root, rel, rs) for rel, rs in blank.items()}  # all checked first
+
+    out = Path(out_dir).resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BuildError(f"{out} already exists and is not an empty folder; choose a new one")
+    out.mkdir(parents=True, exist_ok=True)
+    for rel in files:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if rel in texts:
+            with open(target, "w", encoding="utf-8", newline="") as f:
+                f.write(texts[rel])
+            shutil.copymode(root / rel, target)
+        else:
+            shutil.copy2(root / rel, target, follow_symlinks=False)
+    manifest = {"exercises": [e.id for e in chosen],
+                "note": "Written by `minigen assignment build`; `minigen assignment grade` "
+                        "grades these exercises."}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return BuildResult(out, [e.id for e in chosen], len(files),
+                       [r for rs in blank.values() for r in rs])
+
+
+def _check_every_exercise_found(chosen: list[Exercise], blank: dict[str, list[Region]],
+                                root: Path) -> None:
+    present = {r.region_id for rs in blank.values() for r in rs}
+    missing = [e.id for e in chosen if not present.intersection(e.region_ids)]
+    if missing:
+        raise BuildError(f"no solution region in {root} for exercise(s) {', '.join(missing)}: "
+                         "mark the code with '# BEGIN SOLUTION <id>' / '# END SOLUTION'")
+
+
+def _message(region: Region) -> str:
+    return exercise_of_region(region.region_id).message()
+
+
+def _blanked(root: Path, rel: str, regions: list[Region]) -> str:
+    """The blanked text of one file, checked to still be valid Python."""
+    text = read_source(root / rel)
+    if rel.endswith(".ipynb"):
+        new = blank_notebook(text, regions, _message)
+        cells = json.loads(new)["cells"]
+        checks = [(f"{rel}: cell {k}", "".join(cells[k]["source"]),
+                   "".join(json.loads(text)["cells"][k]["source"]))
+                  for k in sorted({r.cell for r in regions})]
+    else:
+        new = blank_text(text, regions, _message)
+        checks = [(rel, new, text)]
+    for where, blanked, original in checks:
+        try:
+            compile(blanked, where, "exec")
+        except SyntaxError as err:
+            if _compiles(original):  # the blanking broke it, not IPython syntax in a cell
+                raise BuildError(f"{where}: blanking a solution region leaves invalid Python "
+                                 f"(line {err.lineno}: {err.msg}); a region must end its block, "
+                                 "e.g. the rest of a function body") from None
+    return new
+
+
+def _compiles(text: str) -> bool:
+    try:
+        compile(text, "<original>", "exec")
+        return True
+    except SyntaxError:
+        return False

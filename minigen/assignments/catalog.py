@@ -1,0 +1,177 @@
+"""The catalogue of exercises: what each one asks for and how it is graded.
+
+An exercise is one or more *solution regions* in the repository, each a block of code
+between a ``# BEGIN SOLUTION <id>`` comment line and a ``# END SOLUTION`` comment line.
+A region's id is the exercise's id, or one of the extra ``regions`` the exercise lists
+(the lecture notebooks use ids such as ``softplus-minigen``, unique within a notebook).
+
+Grading, by exercise:
+
+* an exercise in minigen's own source is graded by the tests that carry the pytest marker
+  ``exercise_<id>`` (registered in ``setup.cfg``, e.g. ``@pytest.mark.exercise_mul_backward``
+  on a test in ``tests/``); a test may carry several markers;
+* an exercise in a lecture notebook (``notebook`` is set) is graded by the notebook's own
+  check cell: the code cell right after the last cell that holds one of its regions.
+
+Exercises are listed in the order of the course: a later exercise may use an earlier one
+(the GAN losses differentiate through ``Mul`` and ``Sum``), so an assignment that blanks
+both is solved in this order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Where each exercise is taught. The engine and gradient-checking lectures exist as
+# notebooks; the later topics are named until their notebooks are written.
+ENGINE = "lectures/01_the_engine.ipynb"
+GRADIENT_CHECKING = "lectures/02_gradient_checking.ipynb"
+TRAINING = "the lecture on training (optimizers)"
+NORMALIZATION = "the lecture on normalization layers"
+VAE = "the lecture on variational autoencoders"
+VQ_VAE = "the lecture on VQ-VAEs"
+GAN = "the lecture on GANs"
+CYCLEGAN = "the lecture on CycleGAN"
+
+MARKER_PREFIX = "exercise_"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the catalogue.
+
+    Attributes:
+        id: a Python identifier; the pytest marker is ``exercise_<id>``.
+        title: what to write, in a few words (it is also the student's error message).
+        difficulty: 1 (a line or two), 2 (a formula with shapes to get right), 3 (a
+            derivation, or strides and indices).
+        lecture: the lecture it belongs to (a notebook path, or the topic's name).
+        regions: extra region ids that belong to this exercise besides ``id``.
+        notebook: the notebook that holds and checks it, for a notebook exercise; None for
+            an exercise in minigen's source, graded by its pytest marker.
+        points: the points of a full score (default: the difficulty).
+    """
+
+    id: str
+    title: str
+    difficulty: int
+    lecture: str
+    regions: tuple[str, ...] = ()
+    notebook: str | None = None
+    points: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id.isidentifier():
+            raise ValueError(f"exercise id {self.id!r} must be a Python identifier")
+        if self.difficulty not in (1, 2, 3):
+            raise ValueError(f"exercise {self.id}: difficulty must be 1, 2 or 3, "
+                             f"got {self.difficulty!r}")
+
+    @property
+    def region_ids(self) -> tuple[str, ...]:
+        """Every region id that belongs to this exercise (its own id first)."""
+        return (self.id,) + tuple(r for r in self.regions if r != self.id)
+
+    @property
+    def marker(self) -> str | None:
+        """The pytest marker of the tests that grade it; None for a notebook exercise."""
+        return None if self.notebook else MARKER_PREFIX + self.id
+
+    @property
+    def max_points(self) -> float:
+        """The points of a full score."""
+        return float(self.difficulty if self.points is None else self.points)
+
+    @property
+    def graded_by(self) -> str:
+        """How it is graded, in words."""
+        if self.notebook:
+            return f"the check cell after the exercise in {self.notebook}"
+        return f"pytest -m {self.marker}"
+
+    def message(self) -> str:
+        """The text of the ``NotImplementedError`` that replaces its regions."""
+        return f"Exercise {self.id}: {self.title} — see {self.lecture}"
+
+
+CATALOG: tuple[Exercise, ...] = (
+    # ---- lecture 1, the engine: backward passes of the basic ops
+    Exercise("mul_backward", "the backward of Mul, y = a · b (product rule)", 1, ENGINE),
+    Exercise("matmul_backward", "the backward of MatMul, Y = A @ B (batched)", 2, ENGINE),
+    Exercise("sum_backward", "the backward of Sum: spread ∂L/∂y back over the summed axes",
+             2, ENGINE),
+    Exercise("getitem_backward", "the backward of indexing x[index]: a scatter-add "
+             "(GetItem.backward and ScatterAdd.forward)", 2, ENGINE),
+    Exercise("im2col", "im2col: every convolution window as a strided view (sliding_windows)",
+             3, ENGINE),
+    Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE),
+    # ---- lecture 2, gradient checking: the notebook's own exercises
+    Exercise("softplus", "the backward of softplus, and the line of minigen that computes it",
+             1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING),
+    Exercise("logsumexp", "the backward of logsumexp over the last axis, and minigen's line",
+             2, GRADIENT_CHECKING, regions=("logsumexp-minigen",), notebook=GRADIENT_CHECKING),
+    Exercise("swish", "swish as a whole Function (forward and backward), and minigen's σ' line",
+             2, GRADIENT_CHECKING, regions=("swish-forward", "swish-backward", "swish-minigen"),
+             notebook=GRADIENT_CHECKING),
+    Exercise("reflect_pad", "the backward of reflection padding, and minigen's lines", 3,
+             GRADIENT_CHECKING, regions=("reflect-pad", "reflect-pad-minigen"),
+             notebook=GRADIENT_CHECKING),
+    # ---- training and layers
+    Exercise("adam_step", "one step of Adam (moments, bias correction, update)", 2, TRAINING),
+    Exercise("instance_norm_backward", "the backward of Standardize, (x - μ)/σ per group "
+             "(instance norm)", 3, NORMALIZATION),
+    # ---- generative models
+    Exercise("reparameterize", "the reparameterization trick z = μ + σ ⊙ ε", 1, VAE),
+    Exercise("kl_divergence", "KL(N(μ, σ²) || N(0, I)) from μ and log σ², with reductions",
+             2, VAE),
+    Exercise("straight_through", "the backward of the straight-through estimator", 1, VQ_VAE),
+    Exercise("vq_losses", "the VQ-VAE codebook and commitment losses (where the stop-gradients "
+             "go)", 2, VQ_VAE),
+    Exercise("gan_losses", "the GAN discriminator and generator losses from logits "
+             "(non-saturating and saturating)", 2, GAN),
+    Exercise("lsgan_losses", "the least-squares GAN losses", 1, GAN),
+    Exercise("cyclegan_losses", "CycleGAN's cycle-consistency and identity losses (L1)", 1,
+             CYCLEGAN),
+    Exercise("cyclegan_objective", "CycleGAN's generator objective: LSGAN + λ_cyc cycle + "
+             "λ_id identity", 2, CYCLEGAN),
+)
+
+
+def list_exercises() -> list[Exercise]:
+    """Every exercise of the catalogue, in the order of the course."""
+    return list(CATALOG)
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id; a ``KeyError`` that lists the known ids otherwise."""
+    for exercise in CATALOG:
+        if exercise.id == exercise_id:
+            return exercise
+    raise KeyError(f"unknown exercise {exercise_id!r}; known: {', '.join(e.id for e in CATALOG)}")
+
+
+def exercise_of_region(region_id: str) -> Exercise | None:
+    """The exercise a ``# BEGIN SOLUTION <region_id>`` belongs to, or None if none does."""
+    for exercise in CATALOG:
+        if region_id in exercise.region_ids:
+            return exercise
+    return None
+
+
+def select(only: str | list[str] | tuple[str, ...] | None) -> list[Exercise]:
+    """The exercises named by ``only`` (ids, or one comma-separated string), in catalogue
+    order; all of them when ``only`` is None. Unknown or repeated ids are an error."""
+    if only is None:
+        return list(CATALOG)
+    ids = [i.strip() for i in only.split(",")] if isinstance(only, str) else [str(i) for i in only]
+    ids = [i for i in ids if i]
+    if not ids:
+        raise ValueError("no exercise named (give ids such as mul_backward,kl_divergence)")
+    known = {e.id for e in CATALOG}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(f"unknown exercise(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(e.id for e in CATALOG)}")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"exercise(s) named twice: {', '.join(repeated)}")
+    return [e for e in CATALOG if e.id in ids]
