@@ -248,3 +248,19 @@ def test_interpolate_needs_images():
     x = mg.randn(1, 2, 3, 3)
     assert F.interpolate(x, scale_factor=2.0).shape == (1, 2, 6, 6)
     assert F.interpolate(x, scale_factor=1) is x
+
+
+@pytest.mark.parametrize("shape, kernel", [((2, 3, 6, 8), 2), ((1, 2, 9, 6), 3), ((2, 1, 4, 4), (2, 1))])
+def test_max_pool2d_tiling_windows_take_the_fast_backward(shape, kernel):
+    """Windows that tile the image exactly use a one-broadcast backward: same results."""
+    x = np.random.default_rng(3).permutation(np.prod(shape)).reshape(shape) / 7.0  # no ties
+    k = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    expected, _ = reference_pool(x, k, k, (0, 0), "max")
+    g = np.random.default_rng(4).standard_normal(expected.shape)
+    _, expected_grad = reference_pool(x, k, k, (0, 0), "max", g)
+    t = mg.tensor(x, dtype="float64", requires_grad=True)
+    y = F.max_pool2d(t, kernel)
+    assert_allclose(y.numpy(), expected)
+    y.backward(g)
+    assert_allclose(t.grad.numpy(), expected_grad, atol=1e-12)
+    mg.gradgradcheck(lambda u: F.max_pool2d(u, kernel), [t])

@@ -93,7 +93,15 @@ class MaxPool2dBackward(Function):
         ctx.winner, ctx.kernel, ctx.stride, ctx.padding = winner, kernel, stride, padding
         n, c, ho, wo = g.shape
         (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel, stride, padding, size
-        padded = ctx.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+        xp = ctx.xp
+        if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0) and (h, w) == (ho * kh, wo * kw):
+            # The windows tile the image exactly (the usual 2×2 pooling): the gradient image,
+            # viewed as (N, C, Ho, kh, Wo, kw), is g where the tap won and 0 elsewhere, built
+            # in one broadcast instead of kh·kw strided adds.
+            tap = (xp.arange(kh)[:, None] * kw + xp.arange(kw)[None, :])[:, None, :]  # (kh, 1, kw)
+            won = winner[:, :, :, None, :, None] == tap                 # (N, C, Ho, kh, Wo, kw)
+            return (won * g[:, :, :, None, :, None]).reshape(n, c, h, w).astype(g.dtype)
+        padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
         for t in range(kh * kw):                       # one strided add per kernel tap
             i, j = divmod(t, kw)
             padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
