@@ -95,12 +95,13 @@ class MaxPool2dBackward(Function):
         (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel, stride, padding, size
         xp = ctx.xp
         if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0) and (h, w) == (ho * kh, wo * kw):
-            # The windows tile the image exactly (the usual 2×2 pooling): the gradient image,
-            # viewed as (N, C, Ho, kh, Wo, kw), is g where the tap won and 0 elsewhere, built
-            # in one broadcast instead of kh·kw strided adds.
-            tap = (xp.arange(kh)[:, None] * kw + xp.arange(kw)[None, :])[:, None, :]  # (kh, 1, kw)
-            won = winner[:, :, :, None, :, None] == tap                 # (N, C, Ho, kh, Wo, kw)
-            return (won * g[:, :, :, None, :, None]).reshape(n, c, h, w).astype(g.dtype)
+            # The windows tile the image exactly (the usual 2×2 pooling): every pixel belongs
+            # to one window, so each tap's pixels are *written* once (no zeros, no adds).
+            image = xp.empty((n, c, h, w), dtype=g.dtype)
+            for t in range(kh * kw):
+                i, j = divmod(t, kw)
+                image[:, :, i::kh, j::kw] = xp.where(winner == t, g, 0)
+            return image
         padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
         for t in range(kh * kw):                       # one strided add per kernel tap
             i, j = divmod(t, kw)
