@@ -15,7 +15,9 @@ from minigen.ops.arguments import as_tensor, as_tensors
 from minigen.tensor import Tensor
 
 
-def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+def apply_reduction(loss: Tensor, reduction: str, name: str) -> Tensor:
+    """``loss`` reduced as PyTorch's ``reduction`` argument says ("mean", "sum" or "none");
+    ``name`` is the loss named in the error for any other value."""
     if reduction == "mean":
         return mean(loss)
     if reduction == "sum":
@@ -36,14 +38,14 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     input, target = as_tensors(input, target)
     _same_shape("mse_loss", input, target)
     diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return apply_reduction(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Absolute error |x - y|, reduced."""
     input, target = as_tensors(input, target)
     _same_shape("l1_loss", input, target)
-    return _reduce(abs(input - target), reduction, "l1_loss")
+    return apply_reduction(abs(input - target), reduction, "l1_loss")
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -56,7 +58,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     input, target = as_tensors(input, target)
     _same_shape("binary_cross_entropy", input, target)
     log_p, log_1mp = _clamped_log(input), _clamped_log(1 - input)
-    return _reduce(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
+    return apply_reduction(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
 
 
 def _clamped_log(p: Tensor) -> Tensor:
@@ -79,7 +81,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
     """
     input, target = as_tensors(input, target)
     _same_shape("binary_cross_entropy_with_logits", input, target)
-    return _reduce(softplus(input) - target * input, reduction, "binary_cross_entropy_with_logits")
+    return apply_reduction(softplus(input) - target * input, reduction, "binary_cross_entropy_with_logits")
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -108,4 +110,4 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
     else:
         _same_shape("cross_entropy", input, target_t)
         loss = -sum(target_t * log_p, axis=1)
-    return _reduce(loss, reduction, "cross_entropy")
+    return apply_reduction(loss, reduction, "cross_entropy")

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from minigen import backend
-from minigen.functional.losses import binary_cross_entropy_with_logits, mse_loss
-from minigen.ops import exp, mean, sum
+from minigen.functional.losses import (apply_reduction, binary_cross_entropy_with_logits,
+                                       mse_loss)
+from minigen.ops import exp, sum
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -73,14 +74,8 @@ def kl_divergence(mu: Any, logvar: Any, reduction: str = "sum") -> Tensor:
                          f"and {logvar.shape}")
     # BEGIN SOLUTION kl_divergence
     per_sample = sum(1 + logvar - mu * mu - exp(logvar), axis=1) * -0.5  # (N,)
-    if reduction == "sum":
-        return sum(per_sample)
-    if reduction == "mean":
-        return mean(per_sample)
-    if reduction == "none":
-        return per_sample
-    raise ValueError(f"kl_divergence: reduction must be 'sum', 'mean' or 'none', got {reduction!r}")
     # END SOLUTION
+    return apply_reduction(per_sample, reduction, "kl_divergence")
 
 
 @dataclass
