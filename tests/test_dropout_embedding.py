@@ -100,7 +100,7 @@ def embedding_cases(draw):
 
 
 @pytest.mark.exercise_getitem_backward
-@covers(ops.Embedding, ops.ScatterAdd)
+@covers(ops.GetItem, ops.ScatterAdd)
 @given(embedding_cases(), st.booleans())
 def test_embedding(case, as_tensor):
     indices, weight = case

@@ -18,7 +18,7 @@ from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Sum, argma
 from minigen.ops.shape import (Concat, Reshape, Transpose, concat, flatten, permute, reshape, split,
                                squeeze, stack, transpose, unsqueeze)
 from minigen.ops.regularization import Dropout, dropout
-from minigen.ops.embeddings import Embedding, embedding
+from minigen.ops.embeddings import embedding
 from minigen.ops.normalization import Standardize, batch_norm, instance_norm, standardize
 from minigen.ops.padding import Pad, pad
 from minigen.ops.pooling import (AvgPool2d, AvgPool2dBackward, MaxPool2d, MaxPool2dBackward,

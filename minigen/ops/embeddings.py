@@ -9,26 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import backend
-from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
-from minigen.ops.indexing import ScatterAdd
+from minigen.ops.indexing import getitem
 from minigen.tensor import Tensor
-
-
-class Embedding(Function):
-    """y[..., :] = W[i[...], :]  (y: indices.shape + (dim,));
-    ∂L/∂W[k] = Σ of ∂L/∂y[...] over the positions where i[...] = k, so a row picked twice
-    collects both gradients (a scatter-add), and a row never picked gets 0.
-    """
-
-    @staticmethod
-    def forward(ctx: Context, weight: Any, indices: Any) -> Any:
-        ctx.indices = indices
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return ScatterAdd.apply(grad, index=ctx.indices, shape=ctx.inputs[0].shape)
 
 
 def embedding(input: Any, weight: Any) -> Tensor:  # noqa: A002 — PyTorch's name
@@ -57,4 +40,6 @@ def embedding(input: Any, weight: Any) -> Tensor:  # noqa: A002 — PyTorch's na
         raise IndexError(f"embedding: indices must lie in [0, {count}) for a weight of shape "
                          f"{weight.shape}, got values from {int(indices.min())} to "
                          f"{int(indices.max())}")
-    return Embedding.apply(weight, indices=indices)
+    # y[..., :] = W[i[...], :]: plain indexing, whose backward scatter-adds ∂L/∂y into the
+    # rows (a row picked twice collects both gradients, a row never picked gets 0).
+    return getitem(weight, indices)
