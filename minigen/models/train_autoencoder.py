@@ -25,9 +25,7 @@ that never stopped.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,24 +38,22 @@ from minigen.functional import binary_cross_entropy_with_logits
 from minigen.generative import elbo_loss
 from minigen.grad_mode import no_grad
 from minigen.models.autoencoders import CVAE, VAE, Autoencoder
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
+                                 check_out_folder, check_positive, check_resume, first_images,
+                                 write_atomically, write_json)
+from minigen.models.runs import read_checkpoint as read_any_checkpoint
 from minigen.optim import Adam
-from minigen.serialization import load, save
+from minigen.serialization import save
 from minigen.tensor import Tensor
 from minigen.viz import save_image_grid
 
 MODELS: dict[str, type[nn.Module]] = {"ae": Autoencoder, "vae": VAE, "cvae": CVAE}
 DATASETS: dict[str, Callable[[str], tuple[Any, Any]]] = {"digits": load_digits,
                                                         "fashion": load_fashion}
-CHECKPOINT = "checkpoint.npz"
-METRICS = "metrics.json"
 RECONSTRUCTIONS = "reconstructions.png"
 SAMPLES = "samples.png"
 EVAL_BATCH = 500
 DEFAULT_LATENT_DIM = {"ae": 16, "vae": 16, "cvae": 2}   # see TrainConfig
-
-
-class ConfigError(ValueError):
-    """A bad setting, folder or checkpoint, found before anything is trained or written."""
 
 
 @dataclass
@@ -90,19 +86,15 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise a ConfigError naming the first bad field (the message reads as a CLI error)."""
-        if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"unknown dataset {self.dataset!r}; choose from "
-                              f"{', '.join(DATASETS)}")
+        check_choice("model", self.model, MODELS)
+        check_choice("dataset", self.dataset, DATASETS)
         for name in ("epochs", "batch_size", "latent_dim"):
-            _check_int(name, getattr(self, name), minimum=1)
-        _check_int("seed", self.seed, minimum=0)
+            check_int(name, getattr(self, name), minimum=1)
+        check_int("seed", self.seed, minimum=0)
         for name in ("train_size", "test_size"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), minimum=1)
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
-            raise ConfigError(f"--lr must be a positive number, got {self.lr!r}")
+                check_int(name, getattr(self, name), minimum=1)
+        check_positive("lr", self.lr)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -114,16 +106,6 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"the run's config has unknown fields {unknown}")
         return cls(**values)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConfigError(f"{_flag(name)} must be {what}, got {value!r}")
 
 
 # ---------------------------------------------------------------- the model and its loss
@@ -180,47 +162,14 @@ def sample_images(model: nn.Module, n: int, labels: Any = None) -> tuple[Any, An
 
 
 # ---------------------------------------------------------------- run folders
-def check_out_folder(out: str | os.PathLike, may_hold_run: bool = False) -> Path:
-    """Check that ``out`` can become a run folder, touching nothing; raise a ConfigError if not.
-
-    A folder that already holds a checkpoint is refused unless ``may_hold_run`` (it is the
-    run being resumed): training would overwrite it.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a folder")
-    if out.is_dir() and (out / CHECKPOINT).exists() and not may_hold_run:
-        raise ConfigError(f"--out {out} already holds a run ({CHECKPOINT}); continue it with "
-                          f"--resume {out}, or choose another --out")
-    existing = out.absolute()
-    while not existing.exists():          # the nearest folder that exists: we create below it
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"cannot create --out {out}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write to --out {out}: {existing} is not writable")
-    return out
+def _check_config(values: dict[str, Any]) -> None:
+    TrainConfig.from_dict(values).check()
 
 
 def read_checkpoint(folder: str | os.PathLike) -> dict[str, Any]:
-    """The checkpoint of the run in ``folder``, checked; a ConfigError says what is wrong."""
-    folder = Path(folder)
-    path = folder / CHECKPOINT
-    if not folder.is_dir():
-        raise ConfigError(f"{folder} is not a folder")
-    if not path.is_file():
-        raise ConfigError(f"{folder} holds no checkpoint ({CHECKPOINT}); is it a run folder "
-                          "written by 'minigen train'?")
-    try:
-        checkpoint = load(path)
-        if not isinstance(checkpoint, dict) or not {"model", "optimizer", "epoch", "config",
-                                                    "metrics"} <= set(checkpoint):
-            raise ConfigError("some of the keys model, optimizer, epoch, config, metrics "
-                              "are missing")
-        TrainConfig.from_dict(checkpoint["config"]).check()
-    except (OSError, ValueError, TypeError, KeyError) as err:
-        raise ConfigError(f"{path} is not a checkpoint of 'minigen train': {err}") from err
-    return checkpoint
+    """The checkpoint of the autoencoder run in ``folder``, checked; a ConfigError says what
+    is wrong."""
+    return read_any_checkpoint(folder, ("model", "optimizer"), _check_config)
 
 
 def load_run(folder: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
@@ -230,21 +179,6 @@ def load_run(folder: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     model = build_model(config.model, config.latent_dim)
     model.load_state_dict(checkpoint["model"])
     return model.eval(), checkpoint
-
-
-def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """``write(temporary path)`` in the folder of ``path``, then rename it over ``path``."""
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.",
-                                         suffix=path.suffix, delete=False)
-    handle.close()
-    try:
-        write(handle.name)
-        os.chmod(handle.name, 0o644)     # a temporary file is private (0600); this one is not
-        os.replace(handle.name, path)
-    except BaseException:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-        raise
 
 
 def metrics_summary(config: TrainConfig, history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -270,7 +204,7 @@ def _write_pictures(model: nn.Module, folder: Path, config: TrainConfig, epoch: 
         rebuilt = model.reconstruct(x).numpy()
     pairs = np.concatenate([test_images[:10], rebuilt[:10], test_images[10:20], rebuilt[10:20]])
     title = f"{config.model}, epoch {epoch}"
-    _write_atomically(folder / RECONSTRUCTIONS, lambda p: save_image_grid(
+    write_atomically(folder / RECONSTRUCTIONS, lambda p: save_image_grid(
         pairs, p, nrow=10, title=f"{title}: test images / reconstructions"))
     minigen.manual_seed(config.seed)     # the same z in every epoch: watch the samples improve
     if isinstance(model, CVAE):
@@ -280,7 +214,7 @@ def _write_pictures(model: nn.Module, folder: Path, config: TrainConfig, epoch: 
     else:
         images, _ = sample_images(model, 64)
         nrow = 8
-    _write_atomically(folder / SAMPLES, lambda p: save_image_grid(
+    write_atomically(folder / SAMPLES, lambda p: save_image_grid(
         images, p, nrow=nrow, title=f"{title}: samples, z ~ N(0, I)"))
     model.train()
 
@@ -315,19 +249,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume_from: str | os.Pat
     checkpoint = None
     if resume_from is not None:
         checkpoint = read_checkpoint(resume_from)
-        stored = TrainConfig.from_dict(checkpoint["config"])
-        different = [f"{_flag(k)} {getattr(config, k)!r} (the run has {v!r})"
-                     for k, v in stored.to_dict().items()
-                     if k != "epochs" and getattr(config, k) != v]
-        if different:
-            raise ConfigError("a resumed run keeps its config; these differ: "
-                              + ", ".join(different))
-        if config.epochs <= checkpoint["epoch"]:
-            raise ConfigError(f"the run in {resume_from} has already trained "
-                              f"{checkpoint['epoch']} epochs; ask for more with --epochs N "
-                             f"(N > {checkpoint['epoch']}, the total)")
-        same_folder = out.absolute().resolve() == Path(resume_from).absolute().resolve()
-        check_out_folder(out, may_hold_run=same_folder)
+        check_resume(config.to_dict(), checkpoint, resume_from, out)
     else:
         check_out_folder(out)
     if log is None:
@@ -337,13 +259,10 @@ def train(config: TrainConfig, out: str | os.PathLike, resume_from: str | os.Pat
     load_split = DATASETS[config.dataset]
     train_images, train_labels = load_split("train")
     test_images, test_labels = load_split("test")
-    for name, size, images in (("train_size", config.train_size, train_images),
-                               ("test_size", config.test_size, test_images)):
-        if size is not None and size > len(images):
-            raise ConfigError(f"{_flag(name)} {size} is larger than the {len(images)} images "
-                              "there are")
-    train_images, train_labels = train_images[:config.train_size], train_labels[:config.train_size]
-    test_images, test_labels = test_images[:config.test_size], test_labels[:config.test_size]
+    train_images, train_labels = first_images("train_size", config.train_size,
+                                              train_images, train_labels)
+    test_images, test_labels = first_images("test_size", config.test_size,
+                                            test_images, test_labels)
 
     # ---- model and optimizer: fresh, or as the checkpoint left them
     minigen.manual_seed(config.seed)
@@ -389,8 +308,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume_from: str | os.Pat
         summary = metrics_summary(config, history)
         save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
               "config": config.to_dict(), "metrics": history}, out / CHECKPOINT)
-        _write_atomically(out / METRICS, lambda p: Path(p).write_text(
-            json.dumps(summary, indent=1) + "\n"))
+        write_json(out / METRICS, summary)
         _write_pictures(model, out, config, epoch, test_images, test_labels)
         log(f"epoch {epoch:3d}/{config.epochs}  train {_format_parts(train_parts)}  "
             f"test {_format_parts(test_parts)}  {seconds:.1f} s, {seen / seconds:.0f} img/s")
