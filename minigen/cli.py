@@ -1,20 +1,23 @@
-"""The ``minigen`` command: train an autoencoder and sample from it.
+"""The ``minigen`` command: train the course's models and sample from them.
 
-    minigen train {ae,vae,cvae} [--epochs 40] [--batch-size 64] [--latent-dim D] [--lr 1e-3]
-                  [--out runs/MODEL] [--seed 0] [--dataset digits|fashion] [--resume DIR]
+    minigen train MODEL [options]       MODEL: ae, vae, cvae, ... (minigen train --help)
     minigen sample DIR --out FILE [--n 64] [--label C] [--seed 0]
 
 (``python -m minigen ...`` is the same.) ``train`` writes a run folder (see
-``minigen.models.train_autoencoder``): checkpoint, metrics.json and two PNG grids, after
-every epoch. ``--resume DIR`` goes on from DIR's checkpoint with the same config up to
-``--epochs`` in total. ``sample`` writes N images of a trained run as ``.npz`` (key
-``images`` (N, 1, 28, 28) in [0, 1], and ``labels`` (N,) for a cvae) or as a PNG grid.
+``minigen.models.runs``): checkpoint, metrics.json and PNG grids, after every epoch;
+``--resume DIR`` goes on from DIR's checkpoint with the same config up to ``--epochs`` in
+total. ``sample`` writes N images of a trained run as ``.npz`` (key ``images``
+(N, 1, 28, 28) in [0, 1], and ``labels`` (N,) for a conditional model) or as a PNG grid.
+
+Each family of models has a training module that adds its own ``train`` commands
+(``TRAIN_MODELS``, ``add_train_command``) and draws samples from its runs
+(``sample_run``); this module only dispatches to them.
 
 Every bad argument is reported in one line on stderr (exit status 2) before anything is
 trained or written. Advanced options, left out of ``--help``: ``--train-size N`` and
 ``--test-size N`` (train / evaluate on the first N images only: quick tests).
 
->>> main(["train", "gan"])
+>>> main(["train", "transformer"])
 2
 """
 from __future__ import annotations
@@ -22,19 +25,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
-import minigen
 from minigen import backend
-from minigen.models.autoencoders import NUM_CLASSES
-from minigen.models.train_autoencoder import (DATASETS, DEFAULT_LATENT_DIM, MODELS,
-                                              ConfigError, TrainConfig, load_run,
-                                              read_checkpoint, sample_images, train)
+from minigen.models import train_autoencoder
+from minigen.models.runs import ConfigError, read_checkpoint
 from minigen.viz import save_image_grid
 
 PROG = "minigen"
 EXIT_USAGE = 2          # argparse's status for a bad command line
-EXIT_INTERRUPTED = 130  # the shell's status after Ctrl-C
+
+# The training modules, in the order of the course.
+FAMILIES: tuple[ModuleType, ...] = (train_autoencoder,)
 
 
 class UsageError(Exception):
@@ -48,42 +51,32 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _family(model: str) -> ModuleType:
+    """The training module of ``model`` (a name after ``minigen train``)."""
+    for family in FAMILIES:
+        if model in family.TRAIN_MODELS:
+            return family
+    raise ConfigError(f"unknown model {model!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``minigen`` with its two subcommands."""
-    parser = _Parser(prog=PROG, description="Train autoencoders on the embedded digits and "
-                                            "sample from them.",
+    parser = _Parser(prog=PROG, description="Train the course's generative models on the "
+                                            "embedded digits and sample from them.",
                      epilog="Homework tools: minigen assignment {list,build,grade,check} "
                             "(see minigen assignment --help).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
 
-    defaults = TrainConfig()
-    tr = commands.add_parser("train", help="train an ae, vae or cvae; write a run folder",
-                             description="Train an autoencoder (ae), a variational autoencoder "
-                                         "(vae) or a conditional VAE (cvae) on the embedded "
-                                         "28x28 images.")
-    tr.add_argument("model", choices=list(MODELS), help="which model")
-    # None = not given: a resumed run takes its values from the checkpoint.
-    tr.add_argument("--epochs", type=int, default=None,
-                    help=f"total epochs to train to (default {defaults.epochs})")
-    tr.add_argument("--batch-size", type=int, default=None,
-                    help=f"images per batch (default {defaults.batch_size})")
-    tr.add_argument("--latent-dim", type=int, default=None,
-                    help="size D of the code z (default: " + ", ".join(
-                        f"{m} {d}" for m, d in DEFAULT_LATENT_DIM.items()) + ")")
-    tr.add_argument("--lr", type=float, default=None,
-                    help=f"Adam's learning rate (default {defaults.lr:g})")
-    tr.add_argument("--seed", type=int, default=None,
-                    help="seed of the initialization, shuffling and noise "
-                         f"(default {defaults.seed})")
-    tr.add_argument("--dataset", choices=list(DATASETS), default=None,
-                    help=f"the embedded data set (default {defaults.dataset})")
-    tr.add_argument("--out", type=Path, default=None,
-                    help="the run folder to write (default runs/MODEL, or the --resume folder)")
-    tr.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                    help="go on training the run in DIR (same config, up to --epochs in total)")
-    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
-    tr.add_argument("--train-size", type=int, default=None, help=argparse.SUPPRESS)
-    tr.add_argument("--test-size", type=int, default=None, help=argparse.SUPPRESS)
+    tr = commands.add_parser("train", help="train a model; write a run folder",
+                             description="Train one of the course's models on the embedded "
+                                         "28x28 images (minigen train MODEL --help for its "
+                                         "options).")
+    names = [name for family in FAMILIES for name in family.TRAIN_MODELS]
+    models = tr.add_subparsers(dest="model", required=True, metavar="{" + ",".join(names) + "}",
+                               parser_class=_Parser)
+    for family in FAMILIES:
+        for name in family.TRAIN_MODELS:
+            family.add_train_command(models, name)
 
     sa = commands.add_parser("sample", help="write images generated by a trained run",
                              description="Generate images with the model of a run folder.")
@@ -92,49 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="FILE.npz (images, labels) or FILE.png (a grid)")
     sa.add_argument("--n", type=int, default=64, help="how many images (default 64)")
     sa.add_argument("--label", type=int, default=None, metavar="C",
-                    help="cvae only: draw class C (default: the classes in turn)")
-    sa.add_argument("--seed", type=int, default=0, help="seed of z ~ N(0, I) (default 0)")
+                    help="conditional models only: draw class C (default: the classes in turn)")
+    sa.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     return parser
-
-
-# ---------------------------------------------------------------- train
-_CONFIG_FIELDS = ("epochs", "batch_size", "latent_dim", "lr", "seed", "dataset",
-                  "train_size", "test_size")
-
-
-def _train_config(args: argparse.Namespace) -> TrainConfig:
-    """The run's config: the checkpoint's (when resuming) or the defaults, overridden by the
-    options given on the command line."""
-    given = {name: getattr(args, name) for name in _CONFIG_FIELDS
-             if getattr(args, name) is not None}
-    if args.resume is not None:
-        stored = TrainConfig.from_dict(read_checkpoint(args.resume)["config"])
-        if args.model != stored.model:
-            raise UsageError(f"the run in {args.resume} is a {stored.model}, not a {args.model}")
-        values = stored.to_dict()
-        values["epochs"] = TrainConfig().epochs   # a resumed run trains to the --epochs asked for
-        values.update(given)                      # train() refuses any other change
-        return TrainConfig(**values)
-    return TrainConfig(model=args.model, **given)
-
-
-def _run_train(args: argparse.Namespace) -> int:
-    config = _train_config(args)
-    out = args.out or args.resume or Path("runs") / config.model
-    try:
-        summary = train(config, out, resume_from=args.resume, progress=not args.no_progress)
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; every finished epoch is saved in {out} "
-              f"(go on with: {PROG} train {config.model} --resume {out})", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    epochs = len(summary["epochs"])
-    if "test_neg_elbo" in summary:
-        print(f"test negative ELBO {summary['test_neg_elbo']:.2f} nats/image after {epochs} "
-              f"epochs (run in {out})")
-    else:
-        print(f"test reconstruction BCE {summary['test_loss']:.2f} nats/image after {epochs} "
-              f"epochs (run in {out})")
-    return 0
 
 
 # ---------------------------------------------------------------- sample
@@ -152,20 +105,9 @@ def _run_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write --out {args.out}: the folder {folder} does not exist")
     if args.out.is_dir():
         raise UsageError(f"--out {args.out} is a folder, not a file")
-    config = TrainConfig.from_dict(read_checkpoint(args.run)["config"])
-    labels = None
-    if args.label is not None:
-        if config.model != "cvae":
-            raise UsageError(f"--label needs a conditional model (cvae); the run in {args.run} "
-                             f"is a {config.model}")
-        if not 0 <= args.label < NUM_CLASSES:
-            raise UsageError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, "
-                             f"got {args.label}")
-        labels = np.full(args.n, args.label, dtype=np.int64)
-
-    model, _ = load_run(args.run)
-    minigen.manual_seed(args.seed)
-    images, labels = sample_images(model, args.n, labels)     # (N, 1, 28, 28), (N,) or None
+    model = read_checkpoint(args.run, keys=())["config"].get("model")
+    family = _family(model)
+    images, labels = family.sample_run(args.run, args.n, args.label, args.seed)
     if suffix == ".npz":
         arrays: dict[str, Any] = {"images": images.astype(np.float32)}
         if labels is not None:
@@ -174,7 +116,7 @@ def _run_sample(args: argparse.Namespace) -> int:
             np.savez(handle, **arrays)
     else:
         nrow = 10 if labels is not None and args.label is None else int(np.ceil(np.sqrt(args.n)))
-        title = f"{config.model}: {args.n} samples"
+        title = f"{model}: {args.n} samples"
         if args.label is not None:
             title += f" of class {args.label}"
         save_image_grid(images, args.out, nrow=nrow, title=title)
@@ -192,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "train":
-            return _run_train(args)
+            return args.run(args)
         return _run_sample(args)
     except (UsageError, ConfigError) as err:
         message = " ".join(str(err).split())    # one line, whatever the message held

@@ -256,11 +256,11 @@ def test_console_script_is_declared():
 
 
 def test_ctrl_c_says_how_to_go_on(tmp_path, capsys, monkeypatch):
-    import minigen.cli
+    import minigen.models.train_autoencoder
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(minigen.cli, "train", interrupted)
+    monkeypatch.setattr(minigen.models.train_autoencoder, "train", interrupted)
     status, _, err = run_cli(["train", "vae", "--out", tmp_path / "r"], capsys)
     assert status == 130
     assert f"--resume {tmp_path / 'r'}" in err

@@ -37,7 +37,7 @@ from minigen.data import DataLoader, load_digits, load_fashion
 from minigen.functional import binary_cross_entropy_with_logits
 from minigen.generative import elbo_loss
 from minigen.grad_mode import no_grad
-from minigen.models.autoencoders import CVAE, VAE, Autoencoder
+from minigen.models.autoencoders import CVAE, NUM_CLASSES, VAE, Autoencoder
 from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
                                  check_out_folder, check_positive, check_resume, first_images,
                                  write_atomically, write_json)
@@ -313,3 +313,103 @@ def train(config: TrainConfig, out: str | os.PathLike, resume_from: str | os.Pat
         log(f"epoch {epoch:3d}/{config.epochs}  train {_format_parts(train_parts)}  "
             f"test {_format_parts(test_parts)}  {seconds:.1f} s, {seen / seconds:.0f} img/s")
     return summary
+
+
+# ---------------------------------------------------------------- the command line
+TRAIN_MODELS = tuple(MODELS)
+_DESCRIPTIONS = {"ae": "an autoencoder: reconstruction BCE",
+                 "vae": "a variational autoencoder: the negative ELBO",
+                 "cvae": "a conditional VAE told the class: the negative ELBO"}
+_CONFIG_FIELDS = ("epochs", "batch_size", "latent_dim", "lr", "seed", "dataset",
+                  "train_size", "test_size")
+
+
+def add_train_command(commands: Any, name: str) -> None:
+    """Add ``minigen train <name>`` (``ae``, ``vae`` or ``cvae``) to the subparsers ``commands``."""
+    import argparse  # noqa: PLC0415 — only the command line needs it
+
+    defaults = TrainConfig(model=name)
+    parser = commands.add_parser(name, help=f"train {_DESCRIPTIONS[name]}",
+                                 description=f"Train {_DESCRIPTIONS[name]}, on the embedded "
+                                             "28x28 images; write a run folder.")
+    # None = not given: a resumed run takes its values from the checkpoint.
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"total epochs to train to (default {defaults.epochs})")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"images per batch (default {defaults.batch_size})")
+    parser.add_argument("--latent-dim", type=int, default=None,
+                        help=f"size D of the code z (default {defaults.latent_dim})")
+    parser.add_argument("--lr", type=float, default=None,
+                        help=f"Adam's learning rate (default {defaults.lr:g})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"seed of the initialization, shuffling and noise "
+                             f"(default {defaults.seed})")
+    parser.add_argument("--dataset", choices=list(DATASETS), default=None,
+                        help=f"the embedded data set (default {defaults.dataset})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"the run folder to write (default runs/{name}, or the --resume "
+                             "folder)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                        help="go on training the run in DIR (same config, up to --epochs in "
+                             "total)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--train-size", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--test-size", type=int, default=None, help=argparse.SUPPRESS)
+    parser.set_defaults(run=_run_command)
+
+
+def _command_config(args: Any) -> TrainConfig:
+    """The run's config: the checkpoint's (when resuming) or the defaults, overridden by the
+    options given on the command line."""
+    given = {name: getattr(args, name) for name in _CONFIG_FIELDS
+             if getattr(args, name) is not None}
+    if args.resume is not None:
+        stored = TrainConfig.from_dict(read_checkpoint(args.resume)["config"])
+        if args.model != stored.model:
+            raise ConfigError(f"the run in {args.resume} is a {stored.model}, not a {args.model}")
+        values = stored.to_dict()
+        values["epochs"] = TrainConfig().epochs   # a resumed run trains to the --epochs asked for
+        values.update(given)                      # train() refuses any other change
+        return TrainConfig(**values)
+    return TrainConfig(model=args.model, **given)
+
+
+def _run_command(args: Any) -> int:
+    """``minigen train ae|vae|cvae``: train, then print the final test loss."""
+    import sys  # noqa: PLC0415
+
+    config = _command_config(args)
+    out = args.out or args.resume or Path("runs") / config.model
+    try:
+        summary = train(config, out, resume_from=args.resume, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\nminigen: interrupted; every finished epoch is saved in {out} "
+              f"(go on with: minigen train {config.model} --resume {out})", file=sys.stderr)
+        return 130
+    epochs = len(summary["epochs"])
+    if "test_neg_elbo" in summary:
+        print(f"test negative ELBO {summary['test_neg_elbo']:.2f} nats/image after {epochs} "
+              f"epochs (run in {out})")
+    else:
+        print(f"test reconstruction BCE {summary['test_loss']:.2f} nats/image after {epochs} "
+              f"epochs (run in {out})")
+    return 0
+
+
+def sample_run(folder: str | os.PathLike, n: int, label: int | None,
+               seed: int) -> tuple[Any, Any]:
+    """``n`` images (n, 1, 28, 28) in [0, 1] drawn from the run in ``folder``, and their
+    labels (a cvae: all ``label``, or the classes in turn if None; otherwise None)."""
+    np = backend.np
+    config = TrainConfig.from_dict(read_checkpoint(folder)["config"])
+    labels = None
+    if label is not None:
+        if config.model != "cvae":
+            raise ConfigError(f"--label needs a conditional model; the run in {folder} is a "
+                              f"{config.model}")
+        if not 0 <= label < NUM_CLASSES:
+            raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got {label}")
+        labels = np.full(n, label, dtype=np.int64)
+    model, _ = load_run(folder)
+    minigen.manual_seed(seed)
+    return sample_images(model, n, labels)
