@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Where each exercise is taught. The engine and gradient-checking lectures exist as
-# notebooks; the later topics are named until their notebooks are written.
+# Where each exercise is taught: a notebook in lectures/, or a topic named until its
+# notebook is written.
 ENGINE = "lectures/01_the_engine.ipynb"
 GRADIENT_CHECKING = "lectures/02_gradient_checking.ipynb"
 TRAINING = "the lecture on training (optimizers)"
 NORMALIZATION = "the lecture on normalization layers"
-VAE = "the lecture on variational autoencoders"
+VAE = "lectures/03_autoencoders.ipynb"
 VQ_VAE = "the lecture on VQ-VAEs"
 GAN = "the lecture on GANs"
 CYCLEGAN = "the lecture on CycleGAN"
