@@ -264,3 +264,32 @@ def test_max_pool2d_tiling_windows_take_the_fast_backward(shape, kernel):
     y.backward(g)
     assert_allclose(t.grad.numpy(), expected_grad, atol=1e-12)
     mg.gradgradcheck(lambda u: F.max_pool2d(u, kernel), [t])
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding", [
+    ((2, 3, 6, 8), (2, 2), (2, 2), (0, 0)),     # tiling: the two-pass path
+    ((1, 2, 9, 6), (3, 3), (3, 3), (0, 0)),
+    ((2, 2, 4, 6), (2, 3), (2, 3), (0, 0)),
+    ((2, 2, 5, 5), (3, 3), (1, 1), (1, 1)),     # overlapping windows: the general path
+    ((1, 2, 7, 6), (2, 2), (2, 2), (0, 0)),     # 7 rows: the last is dropped, general path
+])
+def test_max_pool_ties_and_nans_follow_the_loop_reference(shape, kernel, stride, padding):
+    """Values from {0, 1, 2, NaN}: ties everywhere and NaNs in every position of a window.
+    The first maximum (or the first NaN) of each window, in row-major order, wins — the
+    plain loop's ``argmax`` — in the forward, the backward and the backward's backward."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    x[rng.random(shape) < 0.1] = np.nan
+    expected, _ = reference_pool(x, kernel, stride, padding, "max")
+    g = rng.standard_normal(expected.shape)
+    _, expected_grad = reference_pool(x, kernel, stride, padding, "max", g)
+    t = mg.tensor(x, dtype="float64", requires_grad=True)
+    y = F.max_pool2d(t, kernel, stride, padding)
+    assert_allclose(y.numpy(), expected, rtol=0, atol=0)          # NaN where the loop has NaN
+    y.backward(g)
+    assert_allclose(t.grad.numpy(), expected_grad, rtol=0, atol=1e-12)  # sums differ in order
+    # The backward is linear in g, so its own backward is checked by finite differences in
+    # g even though x has ties (no kink in g).
+    finite = np.nan_to_num(x, nan=-1.0)      # NaN would poison the finite differences
+    check_backward_is_differentiable(lambda u: F.max_pool2d(u, kernel, stride, padding),
+                                     finite, expected.shape)

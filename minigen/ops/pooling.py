@@ -38,6 +38,71 @@ def _pad_spatial(x: Any, padding: Pair, value: float) -> Any:
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+def _first_max(taps: list[Any], xp: Any) -> tuple[Any, Any]:
+    """The elementwise maximum of equally shaped ``taps`` and which tap won (int16).
+
+    A running maximum: tap j takes over only if it is *strictly* larger than the best so
+    far, so on a tie the first maximum wins (as in PyTorch). A NaN wins and is not hidden:
+    ``maximum`` propagates it, and the first NaN keeps the win (NaN >= anything is false).
+    Masks multiply instead of ``where``: arithmetic on booleans is several times faster.
+    """
+    best = taps[0]
+    winner = xp.zeros(best.shape, dtype="int16")
+    for j, tap in enumerate(taps[1:], start=1):
+        take = ~(best >= tap)            # tap > best, or one of them is NaN ...
+        take &= ~xp.isnan(best)          # ... but a NaN already in front keeps its win
+        best = xp.maximum(best, tap)
+        winner += take * (j - winner)    # winner = j where take
+    return best, winner
+
+
+def _tiles(shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> bool:
+    """Do the windows tile the image exactly (stride = kernel, no padding, nothing left over)?
+    The usual 2×2 pooling does, and has a faster path."""
+    (kh, kw), (h, w) = kernel, shape[2:]
+    return stride == kernel and padding == (0, 0) and h % kh == 0 and w % kw == 0
+
+
+def _tiled_max(x: Any, kernel: Pair, xp: Any) -> tuple[Any, tuple[Any, Any]]:
+    """Max pooling of windows that tile x (N, C, H, W), in two passes over contiguous
+    memory: first the maximum of every k_w neighbouring columns (N, C, H, W/k_w), then of
+    every k_h neighbouring rows of that (N, C, H/k_h, W/k_w). Returns the maxima and the
+    winners of both passes, (row winner (N, C, H/k_h, W/k_w), column winner (N, C, H, W/k_w)).
+    Taking the first maximal row, then the first maximal column in it, is the first maximum
+    of the window in row-major order."""
+    (kh, kw), (n, c, h, w) = kernel, x.shape
+    columns = x.reshape(n, c, h, w // kw, kw)
+    across, col_winner = _first_max([columns[..., j] for j in range(kw)], xp)  # (N, C, H, W/kw)
+    rows = across.reshape(n, c, h // kh, kh, w // kw)
+    best, row_winner = _first_max([rows[:, :, :, i] for i in range(kh)], xp)  # (N, C, Ho, Wo)
+    return best, (row_winner, col_winner)
+
+
+def _tiled_route(g: Any, row_winner: Any, col_winner: Any, kernel: Pair, xp: Any) -> Any:
+    """The adjoint of ``_tiled_max``: g (N, C, Ho, Wo) to its winners' pixels (N, C, H, W),
+    zero elsewhere, undoing the two passes (rows, then columns)."""
+    (kh, kw), (n, c, ho, wo) = kernel, g.shape
+    rows = xp.empty((n, c, ho, kh, wo), dtype=g.dtype)
+    for i in range(kh):
+        xp.multiply(g, row_winner == i, out=rows[:, :, :, i])
+    across = rows.reshape(n, c, ho * kh, wo)
+    image = xp.empty((n, c, ho * kh, wo, kw), dtype=g.dtype)
+    for j in range(kw):
+        xp.multiply(across, col_winner == j, out=image[..., j])
+    return image.reshape(n, c, ho * kh, wo * kw)
+
+
+def _flat_winner(winner: Any, kernel: Pair, xp: Any) -> Any:
+    """The winning tap t = i·k_w + j of every window (N, C, Ho, Wo), from either form."""
+    if not isinstance(winner, tuple):
+        return winner
+    (kh, kw), (row_winner, col_winner) = kernel, winner
+    n, c, ho, wo = row_winner.shape
+    col = xp.take_along_axis(col_winner.reshape(n, c, ho, kh, wo),
+                             row_winner[:, :, :, None, :].astype("int64"), axis=3)[:, :, :, 0]
+    return row_winner * kw + col
+
+
 class MaxPool2d(Function):
     """y[n, c, p, q] = max over the window (p, q) of x padded with -∞;
     ∂L/∂x = ``MaxPool2dBackward``(∂L/∂y): each ∂L/∂y[n, c, p, q] goes to the element that
@@ -52,22 +117,12 @@ class MaxPool2d(Function):
     def forward(ctx: Context, x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
         xp = ctx.xp
         (kh, kw) = kernel
-        windows = sliding_windows(_pad_spatial(x, padding, -xp.inf), kernel, stride, (1, 1))
-        taps = [windows[:, :, t // kw, t % kw] for t in range(kh * kw)]  # each (N, C, Ho, Wo)
-        # The largest tap of every window at once, one elementwise maximum per tap
-        # (NaN propagates through maximum, so a NaN wins and is not hidden, as in PyTorch).
-        best = taps[0]
-        for tap in taps[1:]:
-            best = xp.maximum(best, tap)
-        # Which tap won: going backwards, every tap equal to the best overwrites the
-        # answer, so on a tie the *first* one stays (as in PyTorch).
-        winner = xp.full(best.shape, kh * kw - 1, dtype="int16")
-        for t in reversed(range(kh * kw - 1)):
-            xp.copyto(winner, t, where=taps[t] == best)
-        is_nan = xp.isnan(best)
-        if bool(is_nan.any()):  # NaN == NaN is false: a NaN window's winner is its first NaN
-            for t in reversed(range(kh * kw)):
-                xp.copyto(winner, t, where=is_nan & xp.isnan(taps[t]))
+        if _tiles(x.shape, kernel, stride, padding):
+            best, winner = _tiled_max(x, kernel, xp)
+        else:
+            windows = sliding_windows(_pad_spatial(x, padding, -xp.inf), kernel, stride, (1, 1))
+            best, winner = _first_max([windows[:, :, t // kw, t % kw]    # each (N, C, Ho, Wo)
+                                       for t in range(kh * kw)], xp)
         ctx.winner, ctx.kernel, ctx.stride, ctx.padding = winner, kernel, stride, padding
         return best
 
@@ -82,6 +137,9 @@ class MaxPool2dBackward(Function):
     """x[n, c, p·s_h + i - p_h, q·s_w + j - p_w] += g[n, c, p, q] where tap (i, j) won window
     (p, q): max pooling's gradient routing, for an image of ``size`` (H, W).
 
+    The routing multiplies g by 0/1 masks, so an infinite gradient becomes NaN beside its
+    winner (inf · 0), as in ``ReLU``'s backward.
+
     It is linear in g, so its own backward gathers: ∂L/∂g[n, c, p, q] = ∂L/∂x at the winner
     of window (p, q), written with pad and slicing (differentiable ops) so that second
     derivatives through max pooling work.
@@ -91,35 +149,29 @@ class MaxPool2dBackward(Function):
     def forward(ctx: Context, g: Any, winner: Any, kernel: Pair, stride: Pair, padding: Pair,
                 size: Pair) -> Any:
         ctx.winner, ctx.kernel, ctx.stride, ctx.padding = winner, kernel, stride, padding
+        xp = ctx.xp
+        if isinstance(winner, tuple):          # the windows tile the image: ``_tiled_max``
+            return _tiled_route(g, *winner, kernel, xp)
         n, c, ho, wo = g.shape
         (kh, kw), (sh, sw), (ph, pw), (h, w) = kernel, stride, padding, size
-        xp = ctx.xp
-        if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0) and (h, w) == (ho * kh, wo * kw):
-            # The windows tile the image exactly (the usual 2×2 pooling): every pixel belongs
-            # to one window, so each tap's pixels are *written* once (no zeros, no adds).
-            image = xp.empty((n, c, h, w), dtype=g.dtype)
-            for t in range(kh * kw):
-                i, j = divmod(t, kw)
-                image[:, :, i::kh, j::kw] = xp.where(winner == t, g, 0)
-            return image
         padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
         for t in range(kh * kw):                       # one strided add per kernel tap
             i, j = divmod(t, kw)
-            padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += \
-                ctx.xp.where(winner == t, g, 0)
+            padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += g * (winner == t)
         return padded[:, :, ph:ph + h, pw:pw + w].copy()   # the border was padding
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (kh, kw), (sh, sw), (ph, pw) = ctx.kernel, ctx.stride, ctx.padding
-        ho, wo = ctx.winner.shape[2:]
+        winner = _flat_winner(ctx.winner, ctx.kernel, ctx.xp)    # (N, C, Ho, Wo)
+        ho, wo = winner.shape[2:]
         padded = pad(grad, (pw, pw, ph, ph)) if ph or pw else grad
         gathered = None
         for t in range(kh * kw):
             i, j = divmod(t, kw)
             tap = getitem(padded, (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh),
                                    slice(j, j + sw * (wo - 1) + 1, sw)))
-            picked = tap * Tensor((ctx.winner == t).astype(grad.dtype))
+            picked = tap * Tensor((winner == t).astype(grad.dtype))
             gathered = picked if gathered is None else gathered + picked
         return gathered
 
