@@ -13,9 +13,8 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        positive = x > 0
-        ctx.save_for_backward(positive.astype(x.dtype))
-        return ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(x > 0)   # a boolean mask: multiplying by it is as fast, and
+        return ctx.xp.maximum(x, 0)    # it skips a conversion pass over x
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
