@@ -6,6 +6,10 @@
 >>> x.grad.tolist()
 [2.0, 4.0]
 """
+from minigen.memory import keep_freed_memory  # isort: skip
+
+keep_freed_memory()   # training reuses its arrays instead of page-faulting them in each step
+
 # Tensor first: its module pulls in the engine and the ops, which are built on it.
 from minigen.tensor import Tensor  # isort: skip
 from minigen import backend
