@@ -140,16 +140,72 @@ def commitment_loss(z_e: Any, e_k: Any) -> Tensor:
     # END SOLUTION
 
 
+def code_counts(indices: Any, num_codes: int) -> Any:
+    """n_k: how many positions chose each code k, an int array (K,) (NumPy or CuPy, as
+    ``indices``). Codes with n_k > 0 are *used*; the others are dead codes (*códigos muertos*).
+
+    >>> code_counts([[0, 2], [2, 2]], 4).tolist()
+    [1, 0, 3, 0]
+    """
+    data = indices.data if isinstance(indices, Tensor) else indices
+    xp = backend.array_module(data) if backend.is_array(data) else backend.np
+    return xp.bincount(xp.asarray(data).ravel(), minlength=num_codes)
+
+
 def perplexity(indices: Any, num_codes: int) -> float:
     """exp(-Σ_k p_k log p_k) with p_k the fraction of positions that chose code k.
 
     1 when every position uses one code, K when all K codes are used equally: the
     effective number of codes in use (it depends on the batch size; count the codes
-    used over a whole epoch too).
+    used over a whole epoch too, ``code_counts``).
     """
-    data = indices.data if isinstance(indices, Tensor) else indices
-    xp = backend.array_module(data) if backend.is_array(data) else backend.np
-    counts = xp.bincount(xp.asarray(data).ravel(), minlength=num_codes)
+    return counts_perplexity(code_counts(indices, num_codes))
+
+
+def counts_perplexity(counts: Any) -> float:
+    """The perplexity exp(-Σ_k p_k log p_k) of code counts n_k (K,), p_k = n_k / Σ n."""
+    xp = backend.array_module(counts)
     p = counts / counts.sum()
     p = p[p > 0]                                   # 0 · log 0 = 0
     return float(xp.exp(-(p * xp.log(p)).sum()))
+
+
+def ema_update(cluster_size: Any, code_sum: Any, z_e: Any, indices: Any, decay: float = 0.99,
+               epsilon: float = 1e-5) -> tuple[Any, Any, Any]:
+    """One step of the EMA codebook (the VQ-VAE paper's appendix A.1), on raw arrays.
+
+    With n_k the positions of the batch that chose code k and s_k = Σ of their z_e:
+
+        N_k ← γ N_k + (1 - γ) n_k          (cluster size, *tamaño del grupo*)   (K,)
+        m_k ← γ m_k + (1 - γ) s_k          (running sum of the vectors)        (K, D)
+        Ñ_k = (N_k + ε) / (n + K ε) · n,   n = Σ_k N_k    (Laplace smoothing)
+        e_k = m_k / Ñ_k                    (the new codebook)                  (K, D)
+
+    e_k is thus a running mean of the encoder outputs that chose k: k-means done online.
+    Laplace smoothing keeps Ñ_k > 0 for a code nobody chooses; its N_k and m_k then both
+    decay as γ^t, but Ñ_k stops at about ε, so e_k = m_k / Ñ_k shrinks towards the origin
+    (along its own direction) and eventually meets the data again.
+
+    Args: cluster_size N (K,), code_sum m (K, D), z_e (N, D, H, W), indices (N, H, W).
+    Returns the new (N, m, codebook) as arrays; nothing is changed in place.
+
+    >>> import minigen
+    >>> N, m = minigen.tensor([1.0, 1.0]).data, minigen.tensor([[0.0], [4.0]]).data
+    >>> z_e = minigen.tensor([[[[2.0, 3.0]]]])                     # two positions, D = 1
+    >>> N, m, book = ema_update(N, m, z_e, [[[1, 1]]], decay=0.5, epsilon=0.0)
+    >>> N.tolist(), m.tolist(), book.tolist()                      # e_1 = (0.5·4 + 0.5·5) / 1.5
+    ([0.5, 1.5], [[0.0], [4.5]], [[0.0], [3.0]])
+    """
+    z_e = as_tensor(z_e)
+    xp = backend.array_module(z_e.data)
+    num_codes, dim = code_sum.shape
+    z = z_e.data.transpose(0, 2, 3, 1).reshape(-1, dim)            # (M, D)
+    chosen = xp.asarray(indices.data if isinstance(indices, Tensor) else indices).ravel()
+    counts = code_counts(chosen, num_codes).astype(z.dtype)        # n_k (K,)
+    sums = xp.zeros_like(code_sum)                                 # s_k (K, D)
+    backend.scatter_add(sums, chosen, z)
+    cluster_size = decay * cluster_size + (1 - decay) * counts
+    code_sum = decay * code_sum + (1 - decay) * sums
+    n = cluster_size.sum()
+    smoothed = (cluster_size + epsilon) / (n + num_codes * epsilon) * n
+    return cluster_size, code_sum, code_sum / smoothed[:, None]
