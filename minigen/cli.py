@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
 from minigen import backend
-from minigen.models import train_autoencoder
+from minigen.models import train_autoencoder, train_cyclegan, train_gan, train_vqvae
 from minigen.models.runs import ConfigError, read_checkpoint
 from minigen.viz import save_image_grid
 
@@ -37,7 +37,7 @@ PROG = "minigen"
 EXIT_USAGE = 2          # argparse's status for a bad command line
 
 # The training modules, in the order of the course.
-FAMILIES: tuple[ModuleType, ...] = (train_autoencoder,)
+FAMILIES: tuple[ModuleType, ...] = (train_autoencoder, train_vqvae, train_gan, train_cyclegan)
 
 
 class UsageError(Exception):

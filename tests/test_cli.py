@@ -156,7 +156,7 @@ def bad_train_cases(tmp):
     (tmp / "a_file").write_text("not a folder")
     (tmp / "empty").mkdir()
     return {
-        "unknown model": ["train", "gan", "--out", tmp / "o"],
+        "unknown model": ["train", "transformer", "--out", tmp / "o"],
         "zero epochs": ["train", "vae", "--epochs", 0, "--out", tmp / "o"],
         "no out given": ["train", "vae", "--epochs", 0],          # the default out is runs/vae
         "negative epochs": ["train", "vae", "--epochs", -2, "--out", tmp / "o"],
