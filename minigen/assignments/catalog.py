@@ -28,7 +28,7 @@ GRADIENT_CHECKING = "lectures/02_gradient_checking.ipynb"
 TRAINING = "the lecture on training (optimizers)"
 NORMALIZATION = "the lecture on normalization layers"
 VAE = "lectures/03_autoencoders.ipynb"
-VQ_VAE = "the lecture on VQ-VAEs"
+VQ_VAE = "lectures/04_vq_vae.ipynb"
 GAN = "the lecture on GANs"
 CYCLEGAN = "the lecture on CycleGAN"
 

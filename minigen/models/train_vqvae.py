@@ -97,10 +97,12 @@ class _RunConfig:
 class VQVAEConfig(_RunConfig):
     """A vqvae run. The defaults are those of ``minigen train vqvae``.
 
-    20 epochs (~2 s each on a quiet 2-core CPU): test per-pixel MSE about 0.006, all 128
-    codes used on the test set. ``restart_dead`` 20: a code chosen by no position of 20
-    batches in a row restarts at a random encoder output; without it most codes die in the
-    first epoch (4 of 128 used, MSE ~0.05). 0 turns it off.
+    20 epochs (about 2 s each on a 2-core CPU, 1.5 minutes in all on a busy one): test
+    per-pixel MSE 0.0057, all 128 codes used on the test set, perplexity 35.
+    ``restart_dead`` 20: a code chosen by no position of 20 batches in a row restarts at a
+    random encoder output; without it most codes die in the first epoch (4 of 128 used and
+    MSE 0.048 after 3 epochs). 0 turns it off. ``ema`` (without restarts) revives codes
+    more slowly: 46 used, MSE 0.0085 after 14 epochs.
     """
 
     KIND: ClassVar[str] = "vqvae"
@@ -134,13 +136,16 @@ class VQVAEConfig(_RunConfig):
 class PixelCNNConfig(_RunConfig):
     """A pixelcnn run: the prior of the VQ-VAE in the run folder ``vqvae``.
 
-    30 epochs (~? s each on a quiet 2-core CPU).
+    20 epochs (5-10 s each on a 2-core CPU, with the 100 samples drawn after each): on the
+    default vqvae run the test cross-entropy levels off at about 1.51 nats per code from
+    epoch 19 on (uniform: log 128 = 4.85), and the classifier's mean confidence on samples
+    is 0.83-0.86 against 0.72 on uniformly random codes (0.98 on real test digits).
     """
 
     KIND: ClassVar[str] = "pixelcnn"
     model: str = "pixelcnn"
     vqvae: str | None = None
-    epochs: int = 30
+    epochs: int = 20
     batch_size: int = 64
     lr: float = 2e-3
     channels: int = 32

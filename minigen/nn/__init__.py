@@ -17,6 +17,7 @@ from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.dropout import Dropout
 from minigen.nn.embedding import Embedding
 from minigen.nn.linear import Identity, Linear
+from minigen.nn.masked_conv import MaskedConv2d
 from minigen.nn.module import LoadResult, Module
 from minigen.nn.normalization import BatchNorm2d, InstanceNorm2d
 from minigen.nn.parameter import Parameter
@@ -28,4 +29,4 @@ from minigen.nn.upsampling import Upsample
 __all__ = ["init", "Module", "Parameter", "LoadResult", "Sequential", "ModuleList", "Linear",
            "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten", "Conv2d",
            "ConvTranspose2d", "BatchNorm2d", "InstanceNorm2d", "Dropout", "Embedding", "Upsample",
-           "ResidualBlock", "MaxPool2d", "AvgPool2d"]
+           "ResidualBlock", "MaxPool2d", "AvgPool2d", "MaskedConv2d"]
