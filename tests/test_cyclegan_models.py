@@ -9,9 +9,10 @@ import minigen
 from minigen import backend, nn
 from minigen.data import load_digits
 from minigen.generative import ImagePool
+from minigen.models.gans import dcgan_init_
 from minigen.models.cyclegan import (PAPER, SMALL, CycleGAN, PatchDiscriminator,
                                      ResnetGenerator, discriminator_step, generator_step,
-                                     init_weights, linear_decay, make_optimizers,
+                                     linear_decay, make_optimizers,
                                      make_schedulers, training_step)
 
 np = backend.np
@@ -90,7 +91,7 @@ def test_generator_uses_reflection_padding_and_instance_norm_without_running_sta
 
 def test_instance_norm_makes_train_and_eval_and_batch_the_same():
     minigen.manual_seed(1)
-    g = init_weights(ResnetGenerator(1, 1, ngf=4, n_blocks=1))
+    g = ResnetGenerator(1, 1, ngf=4, n_blocks=1).apply(dcgan_init_)
     x = minigen.randn(3, 1, 28, 28)
     train_out = g(x).numpy()
     eval_out = g.eval()(x).numpy()

@@ -30,7 +30,7 @@ NORMALIZATION = "the lecture on normalization layers"
 VAE = "lectures/03_autoencoders.ipynb"
 VQ_VAE = "lectures/04_vq_vae.ipynb"
 GAN = "the lecture on GANs"
-CYCLEGAN = "the lecture on CycleGAN"
+CYCLEGAN = "lectures/06_cyclegan.ipynb"
 
 MARKER_PREFIX = "exercise_"
 

@@ -22,7 +22,9 @@ from minigen.data.common import SPLITS, to_model_arrays
 from minigen.data.embedded import DIGIT_CLASSES, FASHION_CLASSES, load_digits, load_fashion
 from minigen.data.idx import load_fashion_mnist, load_mnist, parse_idx, read_idx
 from minigen.data.loader import DataLoader
+from minigen.data.unpaired import DOMAIN_PAIRS, UnpairedDigits, load_unpaired, render_digits
 
-__all__ = ["DIGIT_CLASSES", "FASHION_CLASSES", "SPLITS", "DataLoader", "load_digits",
+__all__ = ["DIGIT_CLASSES", "DOMAIN_PAIRS", "FASHION_CLASSES", "SPLITS", "DataLoader",
+           "UnpairedDigits", "load_unpaired", "render_digits", "load_digits",
            "load_fashion", "load_fashion_mnist", "load_mnist", "parse_idx", "read_idx",
            "to_model_arrays"]

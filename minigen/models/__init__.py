@@ -1,7 +1,9 @@
 """Ready-made models of the course, built from ``minigen.nn``."""
 from minigen.models.autoencoders import CVAE, VAE, Autoencoder
 from minigen.models.classifier import DigitClassifier
+from minigen.models.cyclegan import CycleGAN, PatchDiscriminator, ResnetGenerator
 from minigen.models.pixelcnn import PixelCNN
 from minigen.models.vqvae import VQVAE, VectorQuantizer
 
-__all__ = ["Autoencoder", "CVAE", "DigitClassifier", "PixelCNN", "VAE", "VQVAE", "VectorQuantizer"]
+__all__ = ["Autoencoder", "CVAE", "CycleGAN", "DigitClassifier", "PatchDiscriminator",
+           "ResnetGenerator", "PixelCNN", "VAE", "VQVAE", "VectorQuantizer"]

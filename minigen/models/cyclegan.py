@@ -41,6 +41,7 @@ from typing import Any, Callable
 from minigen import nn
 from minigen.generative import (ImagePool, cyclegan_generator_objective,
                                 lsgan_discriminator_loss)
+from minigen.models.gans import dcgan_init_
 from minigen.ops.arguments import as_tensor
 from minigen.optim import Adam
 from minigen.optim.lr_scheduler import LambdaLR
@@ -66,16 +67,6 @@ def _check_images(owner: str, x: Tensor, channels: int, multiple: int = 1) -> No
     if x.shape[2] % multiple or x.shape[3] % multiple:
         raise ValueError(f"{owner}: height and width must be multiples of {multiple} (two "
                          f"stride-2 downsamplings, then two upsamplings), got shape {x.shape}")
-
-
-def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
-    """The GAN initialization of the reference code: every conv weight ~ N(0, std²), bias 0."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-    return module
 
 
 class ResnetGenerator(nn.Module):
@@ -232,7 +223,8 @@ class PatchDiscriminator(nn.Module):
 class CycleGAN(nn.Module):
     """The four networks: ``g`` (X -> Y), ``f`` (Y -> X), ``d_x`` (judges X), ``d_y`` (judges Y).
 
-    Built with the GAN initialization N(0, 0.02) (``init_weights``). The paper's model
+    Built with the GAN initialization of the reference code: conv weights N(0, 0.02), biases
+    0 (``dcgan_init_``). The paper's model
     for RGB photos is ``CycleGAN(3, **PAPER)``.
     """
 
@@ -240,10 +232,10 @@ class CycleGAN(nn.Module):
                  n_layers: int = 3) -> None:
         super().__init__()
         self.channels = channels
-        self.g = init_weights(ResnetGenerator(channels, channels, ngf, n_blocks))
-        self.f = init_weights(ResnetGenerator(channels, channels, ngf, n_blocks))
-        self.d_x = init_weights(PatchDiscriminator(channels, ndf, n_layers))
-        self.d_y = init_weights(PatchDiscriminator(channels, ndf, n_layers))
+        self.g = ResnetGenerator(channels, channels, ngf, n_blocks).apply(dcgan_init_)
+        self.f = ResnetGenerator(channels, channels, ngf, n_blocks).apply(dcgan_init_)
+        self.d_x = PatchDiscriminator(channels, ndf, n_layers).apply(dcgan_init_)
+        self.d_y = PatchDiscriminator(channels, ndf, n_layers).apply(dcgan_init_)
 
     def generator_parameters(self) -> list[Tensor]:
         return [*self.g.parameters(), *self.f.parameters()]

@@ -47,6 +47,7 @@ from minigen.data.unpaired import DOMAIN_PAIRS, UnpairedDigits, load_unpaired
 from minigen.generative import ImagePool
 from minigen.grad_mode import no_grad
 from minigen.models.cyclegan import CycleGAN, make_optimizers, make_schedulers, training_step
+from minigen.models.train_gan import to_signed
 from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
                                  check_out_folder, check_resume, read_checkpoint,
                                  write_atomically, write_json)
@@ -127,11 +128,6 @@ class CycleGANConfig:
 def build_model(config: CycleGANConfig) -> CycleGAN:
     return CycleGAN(1, ngf=config.ngf, n_blocks=config.n_blocks, ndf=config.ndf,
                     n_layers=config.n_layers)
-
-
-def to_signed(images: Any) -> Any:
-    """[0, 1] -> [-1, 1], the range of the generators' tanh: x ↦ 2x - 1."""
-    return images * 2.0 - 1.0
 
 
 def to_unit(images: Any) -> Any:
