@@ -264,3 +264,13 @@ def test_ctrl_c_says_how_to_go_on(tmp_path, capsys, monkeypatch):
     status, _, err = run_cli(["train", "vae", "--out", tmp_path / "r"], capsys)
     assert status == 130
     assert f"--resume {tmp_path / 'r'}" in err
+
+
+def test_readme_lists_every_training_command():
+    import minigen.cli
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Training commands")[1].split("\n## ")[0]
+    names = [n for family in minigen.cli.FAMILIES for n in family.TRAIN_MODELS]
+    missing = [n for n in names if f"`{n}`" not in section and f"`{n} " not in section]
+    assert not missing, f"README's 'Training commands' table lacks {missing}"
