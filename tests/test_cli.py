@@ -274,3 +274,16 @@ def test_readme_lists_every_training_command():
     names = [n for family in minigen.cli.FAMILIES for n in family.TRAIN_MODELS]
     missing = [n for n in names if f"`{n}`" not in section and f"`{n} " not in section]
     assert not missing, f"README's 'Training commands' table lacks {missing}"
+
+
+def test_sample_finds_the_family_of_every_run(tmp_path, capsys):
+    """``minigen sample`` reads the run's ``model`` and asks its training module; a cyclegan
+    run translates test images of its first domain."""
+    run = tmp_path / "cg"
+    status, _, err = run_cli(["train", "cyclegan", "--epochs", 2, "--decay-epochs", 1,
+                              "--train-size", 16, "--test-size", 8, "--batch-size", 8,
+                              "--out", run, "--no-progress"], capsys)
+    assert status == 0, err
+    status, _, err = run_cli(["sample", run, "--n", 4, "--out", tmp_path / "t.npz"], capsys)
+    assert status == 0, err
+    assert np.load(tmp_path / "t.npz")["images"].shape == (4, 1, 28, 28)

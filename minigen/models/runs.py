@@ -12,6 +12,7 @@ run keeps its config. Each model family (``train_autoencoder``, ``train_vqvae``,
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -51,6 +52,39 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
     choices = list(choices)
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
+
+
+class RunConfig:
+    """The base of every run's config (a dataclass with at least the fields ``model`` — the
+    word after ``minigen train`` —, ``epochs``, ``batch_size``, ``lr``, ``seed``,
+    ``train_size`` and ``test_size``): dict round trips for the checkpoint and
+    metrics.json, and the checks they all share."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        """The config stored in a checkpoint; a ConfigError names fields it does not know."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(f"the run's config has unknown fields {unknown}")
+        return cls(**values)
+
+    def check_common(self, models: Iterable[str], positive: Iterable[str] = ()) -> None:
+        """Raise a ConfigError naming the first bad shared field: ``model`` one of ``models``;
+        ``epochs``, ``batch_size`` and the fields named in ``positive`` integers >= 1;
+        ``seed`` >= 0; ``train_size`` and ``test_size`` None or >= 1; ``lr`` > 0."""
+        values = vars(self)
+        check_choice("model", values["model"], models)
+        for name in ("epochs", "batch_size", *positive):
+            check_int(name, values[name], minimum=1)
+        check_int("seed", values["seed"], minimum=0)
+        for name in ("train_size", "test_size"):
+            if values[name] is not None:
+                check_int(name, values[name], minimum=1)
+        check_positive("lr", values["lr"])
 
 
 def check_out_folder(out: str | os.PathLike, may_hold_run: bool = False) -> Path:

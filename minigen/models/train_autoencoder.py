@@ -24,7 +24,6 @@ that never stopped.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -38,9 +37,9 @@ from minigen.functional import binary_cross_entropy_with_logits
 from minigen.generative import elbo_loss
 from minigen.grad_mode import no_grad
 from minigen.models.autoencoders import CVAE, NUM_CLASSES, VAE, Autoencoder
-from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
-                                 check_out_folder, check_positive, check_resume, first_images,
-                                 write_atomically, write_json)
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
+                                 check_out_folder, check_resume, first_images, write_atomically,
+                                 write_json)
 from minigen.models.runs import read_checkpoint as read_any_checkpoint
 from minigen.optim import Adam
 from minigen.serialization import save
@@ -57,7 +56,7 @@ DEFAULT_LATENT_DIM = {"ae": 16, "vae": 16, "cvae": 2}   # see TrainConfig
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(RunConfig):
     """Everything that defines a run. The defaults are those of ``minigen train``.
 
     40 epochs: with these settings the VAE's test negative ELBO is about 114 nats/image
@@ -86,26 +85,8 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise a ConfigError naming the first bad field (the message reads as a CLI error)."""
-        check_choice("model", self.model, MODELS)
+        self.check_common(MODELS, positive=("latent_dim",))
         check_choice("dataset", self.dataset, DATASETS)
-        for name in ("epochs", "batch_size", "latent_dim"):
-            check_int(name, getattr(self, name), minimum=1)
-        check_int("seed", self.seed, minimum=0)
-        for name in ("train_size", "test_size"):
-            if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), minimum=1)
-        check_positive("lr", self.lr)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"the run's config has unknown fields {unknown}")
-        return cls(**values)
 
 
 # ---------------------------------------------------------------- the model and its loss

@@ -48,7 +48,7 @@ from minigen.generative import ImagePool
 from minigen.grad_mode import no_grad
 from minigen.models.cyclegan import CycleGAN, make_optimizers, make_schedulers, training_step
 from minigen.models.train_gan import to_signed
-from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice, check_int,
                                  check_out_folder, check_resume, read_checkpoint,
                                  write_atomically, write_json)
 from minigen.serialization import save
@@ -62,10 +62,11 @@ GRID_COLUMNS = 10
 
 
 @dataclass
-class CycleGANConfig:
+class CycleGANConfig(RunConfig):
     """Everything that defines a run. The defaults are those of ``minigen train cyclegan``:
     the small networks of ``minigen.models.cyclegan.SMALL``, sized for 28×28 digits."""
 
+    model: str = "cyclegan"
     domains: str = "thin-thick"        # one of DOMAIN_PAIRS
     epochs: int = 4                    # the total the run trains to (a resumed run too)
     decay_epochs: int = 2              # the last ones, with the lr decaying linearly
@@ -88,19 +89,17 @@ class CycleGANConfig:
 
     def check(self) -> None:
         """Raise a ConfigError naming the first bad field (the message reads as a CLI error)."""
+        self.check_common(TRAIN_MODELS, positive=("ngf", "n_blocks", "ndf", "n_layers"))
         check_choice("domains", self.domains, DOMAIN_PAIRS)
-        for name in ("epochs", "batch_size", "ngf", "n_blocks", "ndf", "n_layers"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("decay_epochs", "pool_size", "seed"):
+        for name in ("decay_epochs", "pool_size"):
             check_int(name, getattr(self, name), minimum=0)
         for name, most in (("train_size", 2000), ("test_size", 1000)):
             value = getattr(self, name)
             if value is not None:
-                check_int(name, value, minimum=1)
                 if value > most:
                     raise ConfigError(f"--{name.replace('_', '-')} {value} is larger than the "
                                       f"{most} images there are")
-        for name in ("lr", "lambda_cyc", "lambda_id"):
+        for name in ("lambda_cyc", "lambda_id"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                     value > 0 or (value == 0 and name == "lambda_id")):
@@ -112,17 +111,6 @@ class CycleGANConfig:
         if self.n_layers > 2:
             raise ConfigError(f"--n-layers {self.n_layers}: on 28x28 images at most 2 (3 "
                               "layers leave a 1x1 score map: one patch, the whole image)")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "CycleGANConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"the run's config has unknown fields {unknown}")
-        return cls(**values)
 
 
 def build_model(config: CycleGANConfig) -> CycleGAN:
@@ -355,7 +343,7 @@ def train(config: CycleGANConfig, out: str | os.PathLike,
 
 
 # ---------------------------------------------------------------- the command line
-_FIELDS = tuple(f.name for f in dataclasses.fields(CycleGANConfig))
+_FIELDS = tuple(f.name for f in dataclasses.fields(CycleGANConfig) if f.name != "model")
 _HELP = {
     "domains": "the two unpaired domains X-Y",
     "epochs": "total epochs to train to",

@@ -31,13 +31,12 @@ restarts), so a run stopped after epoch k and resumed equals a run that never st
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar
 
 import minigen
 from minigen import backend
@@ -45,8 +44,8 @@ from minigen.data import DataLoader
 from minigen.generative.vq import code_counts, counts_perplexity
 from minigen.grad_mode import no_grad
 from minigen.models.pixelcnn import PixelCNN
-from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
-                                 check_out_folder, check_positive, check_resume, first_images,
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
+                                 check_int, check_out_folder, check_resume, first_images,
                                  read_checkpoint, write_atomically, write_json)
 from minigen.models.train_autoencoder import DATASETS
 from minigen.models.vqvae import VQVAE
@@ -66,35 +65,8 @@ EXIT_INTERRUPTED = 130     # the shell's status after Ctrl-C
 
 # ---------------------------------------------------------------- configs
 @dataclass
-class _RunConfig:
-    """What the two configs share: ``model`` names the run's kind; dict round trips."""
-
-    KIND: ClassVar[str] = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "_RunConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"the run's config has unknown fields {unknown}")
-        return cls(**values)
-
-    def _check_common(self, positive_ints: Iterable[str]) -> None:
-        check_choice("model", getattr(self, "model"), (self.KIND,))
-        for name in ("epochs", "batch_size", *positive_ints):
-            check_int(name, getattr(self, name), minimum=1)
-        check_int("seed", getattr(self, "seed"), minimum=0)
-        for name in ("train_size", "test_size"):
-            if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), minimum=1)
-        check_positive("lr", getattr(self, "lr"))
-
-
 @dataclass
-class VQVAEConfig(_RunConfig):
+class VQVAEConfig(RunConfig):
     """A vqvae run. The defaults are those of ``minigen train vqvae``.
 
     20 epochs (about 2 s each on a 2-core CPU, 1.5 minutes in all on a busy one): test
@@ -122,7 +94,7 @@ class VQVAEConfig(_RunConfig):
 
     def check(self) -> None:
         """Raise a ConfigError naming the first bad field."""
-        self._check_common(("num_codes", "code_dim"))
+        self.check_common((self.KIND,), positive=("num_codes", "code_dim"))
         check_choice("dataset", self.dataset, DATASETS)
         check_int("restart_dead", self.restart_dead, minimum=0)
         if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) \
@@ -133,7 +105,7 @@ class VQVAEConfig(_RunConfig):
 
 
 @dataclass
-class PixelCNNConfig(_RunConfig):
+class PixelCNNConfig(RunConfig):
     """A pixelcnn run: the prior of the VQ-VAE in the run folder ``vqvae``.
 
     20 epochs (5-10 s each on a 2-core CPU, with the 100 samples drawn after each): on the
@@ -159,11 +131,11 @@ class PixelCNNConfig(_RunConfig):
         if not isinstance(self.vqvae, str) or not self.vqvae:
             raise ConfigError("--vqvae DIR is required: the vqvae run folder whose codes the "
                               "prior learns (train one with 'minigen train vqvae')")
-        self._check_common(("channels",))
+        self.check_common((self.KIND,), positive=("channels",))
         check_int("blocks", self.blocks, minimum=0)
 
 
-CONFIGS: dict[str, type[_RunConfig]] = {"vqvae": VQVAEConfig, "pixelcnn": PixelCNNConfig}
+CONFIGS: dict[str, type[RunConfig]] = {"vqvae": VQVAEConfig, "pixelcnn": PixelCNNConfig}
 
 
 def read_run(folder: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
@@ -273,7 +245,7 @@ def mean_confidence(images: Any) -> float:
 
 
 # ---------------------------------------------------------------- the shared loop
-def _start(config: _RunConfig, out: Path, resume_from: Any) -> dict[str, Any] | None:
+def _start(config: RunConfig, out: Path, resume_from: Any) -> dict[str, Any] | None:
     """Check everything before anything is written; the checkpoint to resume, or None."""
     config.check()  # type: ignore[attr-defined]
     if resume_from is None:
@@ -335,7 +307,7 @@ def _default_log() -> Callable[[str], None]:
     return tqdm.write
 
 
-def _split(dataset: str, config: _RunConfig) -> tuple[Any, Any]:
+def _split(dataset: str, config: RunConfig) -> tuple[Any, Any]:
     """The first train_size training and test_size test images of ``dataset``."""
     load = DATASETS[dataset]
     (train_images,) = first_images("train_size", config.train_size, load("train")[0])  # type: ignore[attr-defined]
@@ -540,7 +512,7 @@ def add_train_command(commands: Any, name: str) -> None:
     parser.set_defaults(run=lambda args: run_command(name, args))
 
 
-def config_from_args(name: str, args: argparse.Namespace) -> _RunConfig:
+def config_from_args(name: str, args: argparse.Namespace) -> RunConfig:
     """The run's config: the checkpoint's (when resuming) or the defaults, overridden by the
     options given."""
     cls = CONFIGS[name]
