@@ -90,6 +90,121 @@ def save_image_grid(images: Any, path: str | os.PathLike, nrow: int = 8,
     fig.savefig(path, dpi=100)
 
 
+# ====================================================================== the lectures' plots
+# What every lecture draws: grids of digits, training curves, 2-D latent codes, and the
+# line of minigen's source that computes a formula. Without ``ax`` each draws a new pyplot
+# figure (shown inline in a notebook); with ``ax`` it draws into that axes.
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # noqa: PLC0415 — only the lectures' plots need pyplot
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def show_images(images: Any, nrow: int = 8, title: str | None = None, ax: Any = None,
+                figsize: tuple[float, float] | None = None) -> Any:
+    """Draw images (N, 1, H, W) in [0, 1] as one ``image_grid``; returns the axes.
+
+    >>> from minigen import backend
+    >>> from matplotlib.figure import Figure
+    >>> ax = show_images(backend.np.zeros((6, 1, 28, 28)), nrow=3, ax=Figure().add_subplot())
+    >>> ax.images[0].get_array().shape                   # 2 rows of 3 digits, 2-pixel borders
+    (62, 92)
+    """
+    grid = image_grid(images, nrow=nrow)
+    rows = math.ceil(len(images) / min(nrow, len(images)))
+    ax = _axes(ax, figsize or (min(nrow, len(images)) * 0.6, rows * 0.6 + 0.4))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def moving_average(values: Any, window: int) -> Any:
+    """The mean of each ``window`` consecutive values (len(values) - window + 1 of them):
+    a noisy per-step curve made readable.
+
+    >>> moving_average([1.0, 2.0, 3.0, 4.0], 2).tolist()
+    [1.5, 2.5, 3.5]
+    """
+    np = backend.np
+    values = np.asarray(values, dtype=np.float64)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"moving_average: window must be a positive integer, got {window!r}")
+    if values.ndim != 1 or len(values) < window:
+        raise ValueError(f"moving_average: need a 1-D sequence of at least {window} values, "
+                         f"got shape {values.shape}")
+    totals = np.cumsum(np.concatenate([[0.0], values]))
+    return (totals[window:] - totals[:-window]) / window
+
+
+def plot_curves(curves: dict[str, Any], ax: Any = None, smooth: int = 1, x: Any = None,
+                title: str | None = None, xlabel: str = "step", ylabel: str | None = None,
+                figsize: tuple[float, float] = (6, 3)) -> Any:
+    """One line per named curve (e.g. ``{"L_D": ..., "L_G": ...}``), each smoothed by a
+    ``moving_average`` over ``smooth`` values and plotted against ``x`` (default 1, 2, ...;
+    the smoothed point sits at the end of its window). Returns the axes."""
+    np = backend.np
+    ax = _axes(ax, figsize)
+    for name, values in curves.items():
+        y = moving_average(values, smooth)
+        steps = np.arange(1, len(values) + 1) if x is None else np.asarray(x)
+        ax.plot(steps[smooth - 1:], y, label=name, lw=1.0)
+    ax.set_xlabel(xlabel + (f" (moving average of {smooth})" if smooth > 1 else ""))
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def latent_scatter(z: Any, labels: Any, ax: Any = None, title: str | None = None,
+                   figsize: tuple[float, float] = (4.5, 4)) -> Any:
+    """2-D codes z (N, 2) as points coloured by their class ``labels`` (N,) (digits 0-9,
+    one colour each, with a colour bar). Returns the axes."""
+    np = backend.np
+    z = backend.to_numpy(z.data if isinstance(z, Tensor) else z)
+    labels = backend.to_numpy(labels.data if isinstance(labels, Tensor) else labels)
+    if z.ndim != 2 or z.shape[1] != 2 or labels.shape != (len(z),):
+        raise ValueError(f"latent_scatter: expected z (N, 2) and labels (N,), got shapes "
+                         f"{z.shape} and {labels.shape}")
+    ax = _axes(ax, figsize)
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+    ax.figure.colorbar(points, ax=ax, ticks=np.arange(10))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def source_line(obj: Any, text: str) -> list[str]:
+    """Print (and return) the lines of minigen's source of ``obj`` that contain ``text``,
+    with their file and line number: the line that computes a formula of a lecture. A
+    lecture calls it to show where its formula lives; it raises if the line is gone, so
+    the lecture notices when the code changes.
+
+    >>> from minigen.ops.activations import ReLU
+    >>> _ = source_line(ReLU, "maximum(x, 0)")          # doctest: +ELLIPSIS
+    minigen/ops/activations.py:... (ReLU)
+        return ctx.xp.maximum(x, 0)    # it skips a conversion pass over x
+    """
+    import inspect  # noqa: PLC0415
+
+    lines, start = inspect.getsourcelines(obj)
+    hits = [(start + k, line.strip()) for k, line in enumerate(lines) if text in line]
+    if not hits:
+        raise ValueError(f"source_line: {text!r} is not in the source of {obj.__qualname__}")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))    # above minigen/
+    path = os.path.relpath(inspect.getsourcefile(obj) or "?", root)
+    shown = [f"{path}:{number} ({obj.__qualname__})\n    {line}" for number, line in hits]
+    print("\n".join(shown))
+    return shown
+
+
 # ====================================================================== the autograd graph
 # A picture of the graph that ``backward`` walks: the same nodes, in the same order and
 # with the same names, as ``Tensor.graph_summary()`` prints (both start from

@@ -1,0 +1,48 @@
+"""The plotting helpers the lectures share (``minigen.viz``), drawn on the Agg canvas."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from minigen import viz
+from minigen.generative.vae import kl_divergence
+
+
+def _ax():
+    return Figure().add_subplot()
+
+
+def test_show_images_draws_the_grid():
+    images = np.random.default_rng(0).random((5, 1, 28, 28))
+    ax = viz.show_images(images, nrow=4, title="five", ax=_ax())
+    np.testing.assert_array_equal(ax.images[0].get_array(), viz.image_grid(images, nrow=4))
+    assert ax.get_title() == "five"
+
+
+def test_moving_average_and_curves():
+    values = [0.0, 2.0, 4.0, 6.0, 8.0]
+    np.testing.assert_allclose(viz.moving_average(values, 3), [2.0, 4.0, 6.0])
+    ax = viz.plot_curves({"L_D": values, "L_G": values[::-1]}, ax=_ax(), smooth=3)
+    (d, g) = ax.get_lines()
+    assert d.get_label() == "L_D" and g.get_label() == "L_G"
+    np.testing.assert_allclose(d.get_xdata(), [3, 4, 5])      # at the end of each window
+    np.testing.assert_allclose(g.get_ydata(), [6.0, 4.0, 2.0])
+    with pytest.raises(ValueError, match="at least 6 values"):
+        viz.moving_average(values, 6)
+    with pytest.raises(ValueError, match="positive integer"):
+        viz.moving_average(values, 0)
+
+
+def test_latent_scatter_checks_its_shapes():
+    z, labels = np.random.default_rng(1).standard_normal((20, 2)), np.arange(20) % 10
+    ax = viz.latent_scatter(z, labels, ax=_ax())
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), z)
+    with pytest.raises(ValueError, match=r"z \(N, 2\) and labels \(N,\)"):
+        viz.latent_scatter(np.zeros((20, 3)), labels, ax=_ax())
+
+
+def test_source_line_finds_the_formula_or_says_it_is_gone(capsys):
+    shown = viz.source_line(kl_divergence, "logvar")
+    assert shown and all("minigen/generative/vae.py:" in s for s in shown)
+    assert "minigen/generative/vae.py" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not in the source of kl_divergence"):
+        viz.source_line(kl_divergence, "no such text anywhere")
