@@ -29,7 +29,7 @@ TRAINING = "the lecture on training (optimizers)"
 NORMALIZATION = "the lecture on normalization layers"
 VAE = "lectures/03_autoencoders.ipynb"
 VQ_VAE = "lectures/04_vq_vae.ipynb"
-GAN = "the lecture on GANs"
+GAN = "lectures/05_gans.ipynb"
 CYCLEGAN = "lectures/06_cyclegan.ipynb"
 
 MARKER_PREFIX = "exercise_"

@@ -2,8 +2,12 @@
 from minigen.models.autoencoders import CVAE, VAE, Autoencoder
 from minigen.models.classifier import DigitClassifier
 from minigen.models.cyclegan import CycleGAN, PatchDiscriminator, ResnetGenerator
+from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
+                                 Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.models.pixelcnn import PixelCNN
 from minigen.models.vqvae import VQVAE, VectorQuantizer
 
-__all__ = ["Autoencoder", "CVAE", "CycleGAN", "DigitClassifier", "PatchDiscriminator",
-           "ResnetGenerator", "PixelCNN", "VAE", "VQVAE", "VectorQuantizer"]
+__all__ = ["Autoencoder", "CVAE", "ConditionalDiscriminator", "ConditionalGenerator", "Critic",
+           "CycleGAN", "DigitClassifier", "Discriminator", "Generator", "MLPDiscriminator",
+           "MLPGenerator", "PatchDiscriminator", "PixelCNN", "ResnetGenerator", "VAE", "VQVAE",
+           "VectorQuantizer"]

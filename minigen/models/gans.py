@@ -17,11 +17,12 @@ back to [0, 1] for the metrics and the pictures: x = (G(z) + 1) / 2.
 
 The DCGAN bodies (Radford et al., 2015), with C = ``channels`` (64 by default)::
 
-    Generator                                         Discriminator
-    z (N, Z)                                          x (N, 1, 28, 28)
-    Linear Z->2C·7·7, BN, ReLU   (N, 2C, 7, 7)        Conv 1->C  k4 s2 p1, LeakyReLU(0.2)  (N, C, 14, 14)
-    ConvT 2C->C k4 s2 p1, BN, ReLU (N, C, 14, 14)     Conv C->2C k4 s2 p1, BN, LeakyReLU    (N, 2C, 7, 7)
-    ConvT C->1  k4 s2 p1, tanh   (N, 1, 28, 28)       Flatten, Linear 2C·7·7->1             (N,) logits
+    Generator                                   Discriminator
+    z (N, Z)                                    x (N, 1, 28, 28)
+    Linear Z->2C·7·7, BN, ReLU  (N, 2C, 7, 7)   Conv 1->C k4 s2 p1, LeakyReLU(0.2) (N, C, 14, 14)
+    ConvT 2C->C k4 s2 p1, BN, ReLU              Conv C->2C k4 s2 p1, BN, LeakyReLU  (N, 2C, 7, 7)
+                               (N, C, 14, 14)   Flatten, Linear 2C·7·7->1           (N,) logits
+    ConvT C->1 k4 s2 p1, tanh  (N, 1, 28, 28)
 
 Batch norm everywhere except at the generator's output and the discriminator's input;
 weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0 (``dcgan_init_``). A

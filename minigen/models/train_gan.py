@@ -1,11 +1,11 @@
 """Train a GAN on the embedded digits: ``minigen train {gan,dcgan,cgan,wgan-gp}``.
 
-| model     | players                                        | losses                     | Adam            |
-|-----------|------------------------------------------------|----------------------------|-----------------|
-| gan       | ``MLPGenerator`` / ``MLPDiscriminator``        | BCE on logits, G non-sat.  | 2e-4, (0.5, 0.999) |
-| dcgan     | ``Generator`` / ``Discriminator``              | BCE on logits, G non-sat.  | 2e-4, (0.5, 0.999) |
-| cgan      | ``ConditionalGenerator`` / ``ConditionalDiscriminator`` | BCE, G non-sat.   | 2e-4, (0.5, 0.999) |
-| wgan-gp   | ``Generator`` / ``Critic``                     | Wasserstein + λ·GP, λ = 10 | 1e-4, (0.0, 0.9) |
+| model   | players (``minigen.models.gans``)                | losses            | Adam        |
+|---------|--------------------------------------------------|-------------------|-------------|
+| gan     | MLPGenerator / MLPDiscriminator                  | BCE, non-sat. G   | 2e-4, (.5, .999) |
+| dcgan   | Generator / Discriminator                        | BCE, non-sat. G   | 2e-4, (.5, .999) |
+| cgan    | ConditionalGenerator / ConditionalDiscriminator  | BCE, non-sat. G   | 2e-4, (.5, .999) |
+| wgan-gp | Generator / Critic                               | Wasserstein + λGP | 1e-4, (0, .9) |
 
 The game, one *round* (``GANTraining.round``): k discriminator steps (k = 1, and 5 for
 the WGAN-GP critic), each on a new real batch x and a fake batch G(z) that is
@@ -73,7 +73,7 @@ GRID_COLUMNS = 10          # the fixed noise batch: 10 x 10 images
 # What each model's fields default to (None in ``GANConfig``); see the table above.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "gan": dict(epochs=60, width=256, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1, loss="bce"),
-    "dcgan": dict(epochs=30, width=64, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1, loss="bce"),
+    "dcgan": dict(epochs=40, width=32, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1, loss="bce"),
     "cgan": dict(epochs=30, width=64, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1, loss="bce"),
     "wgan-gp": dict(epochs=60, width=64, lr=1e-4, beta1=0.0, beta2=0.9, d_steps=5,
                     loss="wasserstein", gp_weight=10.0),
@@ -91,11 +91,25 @@ class GANConfig:
     log(1 - D(G(z))) for G), ``lsgan`` (least squares) or, for wgan-gp only,
     ``wasserstein``. ``epoch_samples`` samples are judged after every epoch (0: none),
     ``final_samples`` after the last.
+
+    The defaults, measured with 10 000 samples (FDD against the 1 000 test digits, whose
+    own FDD to the training digits is 6.6 and an untrained generator's 1 720), in CPU
+    time of one core (OpenBLAS on one thread, judging included):
+
+    * dcgan, 40 epochs of batch 32, C = 32: FDD 152, all ten digits, the largest 17.7 %,
+      IS 6.0; 5 minutes. (C = 64: FDD 133 in 11.5 minutes.)
+    * cgan, 30 epochs, C = 64: 95.8 % of the samples show the class asked for, FDD 20.5,
+      IS 9.1; 10 minutes (91 % after 20 epochs).
+    * wgan-gp, 60 epochs, C = 64 (750 generator steps): FDD 176, all ten digits, the
+      largest 15.7 % (KL to uniform 0.053, better balanced than the dcgan's 0.115), IS 5.4;
+      17 minutes. It needs more generator steps than these budgets give to match dcgan.
+    * gan (the 2014 MLPs), 60 epochs: half of the samples are 1s (KL to uniform 0.94,
+      FDD 931): the small fully connected GAN collapses, a useful counter-example.
     """
 
     model: str = "dcgan"
     epochs: int | None = None        # the total the run trains to (a resumed run too)
-    batch_size: int = 64
+    batch_size: int = 32             # small batches: more rounds of the game per second
     latent_dim: int = 100
     width: int | None = None
     lr: float | None = None          # Adam's learning rate, both players
@@ -126,7 +140,8 @@ class GANConfig:
             if getattr(self, name) is not None:
                 check_int(name, getattr(self, name), minimum=1)
         if self.batch_size < 2:
-            raise ConfigError(f"--batch-size must be at least 2 (batch norm), got {self.batch_size}")
+            raise ConfigError(f"--batch-size must be at least 2 (batch norm), got "
+                              f"{self.batch_size}")
         check_positive("lr", self.lr)
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
@@ -542,7 +557,8 @@ def add_train_command(commands: Any, name: str) -> None:
     check_choice("model", name, TRAIN_MODELS)
     d = GANConfig(model=name)
     p = commands.add_parser(name, help=_DESCRIPTIONS[name], description=
-                            f"Train {_DESCRIPTIONS[name]} on the embedded 28x28 digits.")
+                            f"Train a {name} ({_DESCRIPTIONS[name]}) on the embedded 28x28 "
+                            "digits.")
     # None = not given: a resumed run takes its values from the checkpoint.
     p.add_argument("--epochs", type=int, help=f"total epochs to train to (default {d.epochs})")
     p.add_argument("--batch-size", type=int, help=f"images per batch (default {d.batch_size})")
