@@ -34,7 +34,6 @@ gives exactly the numbers of a run that never stopped.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import sys
@@ -54,9 +53,10 @@ from minigen.grad_mode import no_grad
 from minigen.models.autoencoders import NUM_CLASSES
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
-from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, check_choice, check_int,
-                                 check_out_folder, check_positive, check_resume, first_images,
-                                 flag, read_checkpoint, write_atomically, write_json)
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
+                                 check_int, check_out_folder, check_positive, check_resume,
+                                 first_images, flag, read_checkpoint, write_atomically,
+                                 write_json)
 from minigen.ops import sigmoid
 from minigen.optim import Adam
 from minigen.serialization import save
@@ -81,7 +81,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 @dataclass
-class GANConfig:
+class GANConfig(RunConfig):
     """Everything that defines a run; fields left None take ``DEFAULTS[model]``.
 
     ``width`` is C of the DCGAN bodies (C and 2C feature maps), or for ``gan`` the MLP's
@@ -131,18 +131,12 @@ class GANConfig:
 
     def check(self) -> None:
         """Raise a ConfigError naming the first bad field (the message reads as a CLI error)."""
-        check_choice("model", self.model, TRAIN_MODELS)
-        for name in ("epochs", "batch_size", "latent_dim", "width", "d_steps", "final_samples"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("seed", "epoch_samples"):
-            check_int(name, getattr(self, name), minimum=0)
-        for name in ("train_size", "test_size"):
-            if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), minimum=1)
+        self.check_common(TRAIN_MODELS, positive=("latent_dim", "width", "d_steps",
+                                                  "final_samples"))
+        check_int("epoch_samples", self.epoch_samples, minimum=0)
         if self.batch_size < 2:
             raise ConfigError(f"--batch-size must be at least 2 (batch norm), got "
                               f"{self.batch_size}")
-        check_positive("lr", self.lr)
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
@@ -153,17 +147,6 @@ class GANConfig:
             check_positive("gp_weight", self.gp_weight)
         elif self.gp_weight is not None:
             raise ConfigError(f"--gp-weight applies to wgan-gp only, not to {self.model}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "GANConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"the run's config has unknown fields {unknown}")
-        return cls(**values)
 
 
 # ---------------------------------------------------------------- the players
