@@ -37,6 +37,9 @@ except ImportError:  # the table then has minigen's column only
 
 
 def median_ms(fn: Callable[[], Any], min_time: float) -> float:
+    # Both libraries keep worker threads that spin for a while after a parallel call; let
+    # the other library's threads go idle first, or they steal the cores being measured.
+    time.sleep(0.5)
     for _ in range(2):
         fn()
     times: list[float] = []
