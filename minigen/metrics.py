@@ -52,24 +52,37 @@ def _batches(images: Any, size: int = 500):  # type: ignore[no-untyped-def]
 
 def class_probabilities(images: Any, classifier: DigitClassifier | None = None) -> Any:
     """p(y|x) for every image: (N, 10) NumPy array."""
-    model = _classifier(classifier).eval()
-    with no_grad():
-        parts = [softmax(model(x), axis=1).numpy() for x in _batches(_host(images))]
-    return backend.np.concatenate(parts).astype("float64")
+    return judge_outputs(images, classifier)[0]
 
 
 def features(images: Any, classifier: DigitClassifier | None = None) -> Any:
     """The classifier's penultimate features (N, 128) as a NumPy array."""
+    return judge_outputs(images, classifier)[1]
+
+
+def judge_outputs(images: Any, classifier: DigitClassifier | None = None) -> tuple[Any, Any]:
+    """(p(y|x) (N, 10), penultimate features f (N, 128)) from one pass of the classifier:
+    the logits are its head applied to f. Every metric below is a function of these two,
+    so a caller that needs several metrics runs the classifier once."""
+    np = backend.np
     model = _classifier(classifier).eval()
+    probs, feats = [], []
     with no_grad():
-        parts = [model.embed(x).numpy() for x in _batches(_host(images))]
-    return backend.np.concatenate(parts).astype("float64")
+        for x in _batches(_host(images)):
+            f = model.embed(x)                                  # (B, 128)
+            probs.append(softmax(model.head(f), axis=1).numpy())
+            feats.append(f.numpy())
+    return np.concatenate(probs).astype("float64"), np.concatenate(feats).astype("float64")
 
 
 def class_histogram(images: Any, classifier: DigitClassifier | None = None) -> Any:
     """How many images the classifier assigns to each digit: (10,) integer counts."""
-    predicted = class_probabilities(images, classifier).argmax(axis=1)
-    return backend.np.bincount(predicted, minlength=10)
+    return histogram_of(class_probabilities(images, classifier))
+
+
+def histogram_of(p_yx: Any) -> Any:
+    """The class histogram (10,) of classifier probabilities p(y|x) (N, 10)."""
+    return backend.np.bincount(p_yx.argmax(axis=1), minlength=10)
 
 
 def kl_to_uniform(counts: Any) -> float:
@@ -83,14 +96,20 @@ def kl_to_uniform(counts: Any) -> float:
 
 def inception_score(images: Any, classifier: DigitClassifier | None = None) -> float:
     """exp(E_x KL(p(y|x) || p(y))) with p(y) the mean of p(y|x) over the images."""
+    return inception_score_of(class_probabilities(images, classifier))
+
+
+def inception_score_of(p_yx: Any) -> float:
+    """The Inception Score of classifier probabilities p(y|x) (N, 10)."""
     np = backend.np
-    p_yx = np.clip(class_probabilities(images, classifier), 1e-12, 1.0)   # (N, 10)
+    p_yx = np.clip(p_yx, 1e-12, 1.0)                                      # (N, 10)
     p_y = p_yx.mean(axis=0, keepdims=True)                                # (1, 10)
     kl = (p_yx * (np.log(p_yx) - np.log(p_y))).sum(axis=1)                # (N,)
     return float(np.exp(kl.mean()))
 
 
-def _gaussian(f: Any) -> tuple[Any, Any]:
+def gaussian(f: Any) -> tuple[Any, Any]:
+    """(μ (D,), Σ (D, D)) of features f (N, D): the Gaussian a Fréchet distance compares."""
     return f.mean(axis=0), backend.np.cov(f, rowvar=False)
 
 
@@ -113,15 +132,20 @@ def frechet_distance(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float:
 def frechet_digit_distance(images_a: Any, images_b: Any,
                            classifier: DigitClassifier | None = None) -> float:
     """The Fréchet distance between the classifier features of two image sets."""
-    return frechet_distance(*_gaussian(features(images_a, classifier)),
-                            *_gaussian(features(images_b, classifier)))
+    return frechet_distance(*gaussian(features(images_a, classifier)),
+                            *gaussian(features(images_b, classifier)))
 
 
 def conditional_accuracy(images: Any, labels: Any, classifier: DigitClassifier | None = None) -> float:
     """The fraction of images classified as the label they were generated for."""
+    return conditional_accuracy_of(class_probabilities(images, classifier), labels)
+
+
+def conditional_accuracy_of(p_yx: Any, labels: Any) -> float:
+    """The fraction of rows of p(y|x) (N, 10) whose most probable class is ``labels`` (N,)."""
     np = backend.np
     labels = np.asarray(backend.to_numpy(labels.data if isinstance(labels, Tensor) else labels))
-    predicted = class_probabilities(images, classifier).argmax(axis=1)
+    predicted = p_yx.argmax(axis=1)
     if labels.shape != predicted.shape:
         raise ValueError(f"conditional_accuracy: {len(predicted)} images but labels of shape "
                          f"{labels.shape}")

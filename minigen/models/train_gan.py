@@ -307,16 +307,20 @@ def generator_samples(generator: nn.Module, n: int, labels: Any = None) -> tuple
 
 def judge_images(images: Any, reference: Any, labels: Any = None) -> dict[str, Any]:
     """The honest numbers of ``images`` (N, 1, 28, 28) in [0, 1] (``minigen.metrics``):
-    class histogram, its largest share and KL to uniform, Inception Score, FDD to
-    ``reference`` images; with ``labels``, the conditional accuracy."""
-    counts = metrics.class_histogram(images)
+    class histogram, its largest share and KL to uniform, Inception Score, FDD to the
+    ``reference`` (images, or the Gaussian (μ, Σ) of their features, computed once per
+    run); with ``labels``, the conditional accuracy. One pass of the classifier."""
+    p_yx, feats = metrics.judge_outputs(images)                           # (N, 10), (N, 128)
+    if not isinstance(reference, tuple):
+        reference = metrics.gaussian(metrics.features(reference))
+    counts = metrics.histogram_of(p_yx)
     result = {"class_histogram": [int(c) for c in counts],
               "max_class_share": float(counts.max() / counts.sum()),
               "kl_to_uniform": metrics.kl_to_uniform(counts),
-              "inception_score": metrics.inception_score(images),
-              "fdd": metrics.frechet_digit_distance(images, reference)}
+              "inception_score": metrics.inception_score_of(p_yx),
+              "fdd": metrics.frechet_distance(*metrics.gaussian(feats), *reference)}
     if labels is not None:
-        result["conditional_accuracy"] = metrics.conditional_accuracy(images, labels)
+        result["conditional_accuracy"] = metrics.conditional_accuracy_of(p_yx, labels)
     return result
 
 
@@ -438,6 +442,7 @@ def train(config: GANConfig, out: str | os.PathLike, resume_from: str | os.PathL
     signed = to_signed(train_images).astype(np.float32)
 
     # ---- the players and optimizers: fresh, or as the checkpoint left them
+    real = metrics.gaussian(metrics.features(test_images))    # the FDD's reference, once
     minigen.manual_seed(config.seed)
     game = GANTraining(config)
     first_epoch = 1
@@ -449,7 +454,7 @@ def train(config: GANConfig, out: str | os.PathLike, resume_from: str | os.PathL
     else:   # the real digits' own values, and the untrained generator's, for comparison
         history = {"reference": judge_images(test_images, train_images), "epochs": []}
         history["reference"]["real"] = "test images vs training images"
-        history["untrained"] = (judge_generator(game.generator, config.epoch_samples, test_images)
+        history["untrained"] = (judge_generator(game.generator, config.epoch_samples, real)
                                 if config.epoch_samples else None)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -479,10 +484,10 @@ def train(config: GANConfig, out: str | os.PathLike, resume_from: str | os.PathL
                                  "means": {k: sum(v) / len(v) for k, v in steps.items()},
                                  "steps": {k: _round_all(v) for k, v in steps.items()}}
         if config.epoch_samples:
-            entry["samples"] = judge_generator(game.generator, config.epoch_samples, test_images)
+            entry["samples"] = judge_generator(game.generator, config.epoch_samples, real)
         history["epochs"].append(entry)
         if epoch == config.epochs:
-            history["final"] = judge_generator(game.generator, config.final_samples, test_images)
+            history["final"] = judge_generator(game.generator, config.final_samples, real)
             history["final"]["samples"] = config.final_samples
 
         # ---- write the run: checkpoint, metrics, pictures (each atomically)
