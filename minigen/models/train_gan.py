@@ -102,8 +102,8 @@ class GANConfig(RunConfig):
       IS 9.1; 10 minutes (91 % after 20 epochs).
     * wgan-gp, 80 epochs, C = 64 (5 critic steps per generator step): FDD 150, all ten
       digits, the largest 14.4 % (KL to uniform 0.039, better balanced than the dcgan's
-      0.115), IS 5.8; about 10 s per epoch with two threads on a quiet 2-core machine,
-      plus 1.4 s judging 1 000 samples (16-17 minutes in all). After 60 epochs: FDD 176.
+      0.115), IS 5.8; 14 min 52 s on a quiet 2-core machine (two BLAS threads, 10-11 s per
+      epoch). After 60 epochs: FDD 176.
     * gan (the 2014 MLPs), 60 epochs: half of the samples are 1s (KL to uniform 0.94,
       FDD 931): the small fully connected GAN collapses, a useful counter-example.
     """
