@@ -72,6 +72,12 @@ class RunConfig:
             raise ConfigError(f"the run's config has unknown fields {unknown}")
         return cls(**values)
 
+    @classmethod
+    def check_stored(cls, values: dict[str, Any]) -> None:
+        """Raise unless ``values`` (a checkpoint's config) is a valid config of this class:
+        the ``check_config`` of ``read_checkpoint``."""
+        cls.from_dict(values).check()  # type: ignore[attr-defined] — each config has check()
+
     def check_common(self, models: Iterable[str], positive: Iterable[str] = ()) -> None:
         """Raise a ConfigError naming the first bad shared field: ``model`` one of ``models``;
         ``epochs``, ``batch_size`` and the fields named in ``positive`` integers >= 1;

@@ -143,14 +143,10 @@ def sample_images(model: nn.Module, n: int, labels: Any = None) -> tuple[Any, An
 
 
 # ---------------------------------------------------------------- run folders
-def _check_config(values: dict[str, Any]) -> None:
-    TrainConfig.from_dict(values).check()
-
-
 def read_checkpoint(folder: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint of the autoencoder run in ``folder``, checked; a ConfigError says what
     is wrong."""
-    return read_any_checkpoint(folder, ("model", "optimizer"), _check_config)
+    return read_any_checkpoint(folder, ("model", "optimizer"), TrainConfig.check_stored)
 
 
 def load_run(folder: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:

@@ -173,13 +173,9 @@ def write_translations(model: CycleGAN, data: UnpairedDigits, path: Path, title:
 
 
 # ---------------------------------------------------------------- run folders
-def _check_config(values: dict[str, Any]) -> None:
-    CycleGANConfig.from_dict(values).check()
-
-
 def read_run(folder: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint of the CycleGAN run in ``folder``, checked; a ConfigError says what is wrong."""
-    return read_checkpoint(folder, CHECKPOINT_KEYS, _check_config)
+    return read_checkpoint(folder, CHECKPOINT_KEYS, CycleGANConfig.check_stored)
 
 
 def load_run(folder: str | os.PathLike) -> tuple[CycleGAN, dict[str, Any]]:

@@ -346,13 +346,9 @@ def fixed_noise_grid(generator: nn.Module, seed: int) -> tuple[Any, Any]:
 
 
 # ---------------------------------------------------------------- run folders
-def _check_config(values: dict[str, Any]) -> None:
-    GANConfig.from_dict(values).check()
-
-
 def read_run(folder: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint of the GAN run in ``folder``, checked; a ConfigError says what is wrong."""
-    return read_checkpoint(folder, CHECKPOINT_KEYS, _check_config)
+    return read_checkpoint(folder, CHECKPOINT_KEYS, GANConfig.check_stored)
 
 
 def load_run(folder: str | os.PathLike) -> tuple[GANTraining, dict[str, Any]]:
