@@ -169,6 +169,20 @@ def check_resume(config: dict[str, Any], checkpoint: dict[str, Any], resume_from
     check_out_folder(out, may_hold_run=same_folder)
 
 
+def start_run(config: RunConfig, out: str | os.PathLike, resume_from: Any,
+              read: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
+    """Check everything before anything is written: the config, ``out``, and the run to
+    resume (read with ``read``, which checks its checkpoint). Returns the checkpoint to go
+    on from, or None for a new run."""
+    config.check()  # type: ignore[attr-defined] — each config has check()
+    if resume_from is None:
+        check_out_folder(out)
+        return None
+    checkpoint = read(resume_from)
+    check_resume(config.to_dict(), checkpoint, resume_from, out)
+    return checkpoint
+
+
 def first_images(name: str, size: int | None, *arrays: Any) -> tuple[Any, ...]:
     """The first ``size`` items of each array (all of them if ``size`` is None); a
     ConfigError names the option ``name`` if there are fewer."""

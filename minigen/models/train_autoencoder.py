@@ -38,8 +38,7 @@ from minigen.generative import elbo_loss
 from minigen.grad_mode import no_grad
 from minigen.models.autoencoders import CVAE, NUM_CLASSES, VAE, Autoencoder
 from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
-                                 check_out_folder, check_resume, first_images, write_atomically,
-                                 write_json)
+                                 first_images, start_run, write_atomically, write_json)
 from minigen.models.runs import read_checkpoint as read_any_checkpoint
 from minigen.optim import Adam
 from minigen.serialization import save
@@ -221,16 +220,9 @@ def train(config: TrainConfig, out: str | os.PathLike, resume_from: str | os.Pat
     """
     from tqdm.auto import tqdm  # noqa: PLC0415 — only training needs it
 
-    config.check()
     out = Path(out)
-    checkpoint = None
-    if resume_from is not None:
-        checkpoint = read_checkpoint(resume_from)
-        check_resume(config.to_dict(), checkpoint, resume_from, out)
-    else:
-        check_out_folder(out)
-    if log is None:
-        log = tqdm.write
+    checkpoint = start_run(config, out, resume_from, read_checkpoint)
+    log = tqdm.write if log is None else log
 
     # ---- data: the first train_size / test_size images of the fixed splits
     load_split = DATASETS[config.dataset]

@@ -48,9 +48,9 @@ from minigen.generative import ImagePool
 from minigen.grad_mode import no_grad
 from minigen.models.cyclegan import CycleGAN, make_optimizers, make_schedulers, training_step
 from minigen.models.train_gan import to_signed
-from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice, check_int,
-                                 check_out_folder, check_resume, read_checkpoint,
-                                 write_atomically, write_json)
+from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
+                                 check_int, read_checkpoint, start_run, write_atomically,
+                                 write_json)
 from minigen.serialization import save
 from minigen.viz import save_image_grid
 
@@ -249,14 +249,8 @@ def train(config: CycleGANConfig, out: str | os.PathLike,
     """
     from tqdm.auto import tqdm  # noqa: PLC0415 — only training needs it
 
-    config.check()
     out = Path(out)
-    checkpoint = None
-    if resume_from is not None:
-        checkpoint = read_run(resume_from)
-        check_resume(config.to_dict(), checkpoint, resume_from, out)
-    else:
-        check_out_folder(out)
+    checkpoint = start_run(config, out, resume_from, read_run)
     log = tqdm.write if log is None else log
 
     data = load_unpaired(config.domains, seed=config.seed, train_size=config.train_size,

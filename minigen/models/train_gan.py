@@ -49,14 +49,12 @@ from minigen.data import DataLoader, load_digits
 from minigen.generative import (discriminator_loss, generator_loss, gradient_penalty,
                                 lsgan_discriminator_loss, lsgan_generator_loss,
                                 wasserstein_critic_loss, wasserstein_generator_loss)
-from minigen.grad_mode import no_grad
 from minigen.models.autoencoders import NUM_CLASSES
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
-                                 check_int, check_out_folder, check_positive, check_resume,
-                                 first_images, flag, read_checkpoint, write_atomically,
-                                 write_json)
+                                 check_int, check_positive, first_images, flag,
+                                 read_checkpoint, start_run, write_atomically, write_json)
 from minigen.ops import sigmoid
 from minigen.optim import Adam
 from minigen.serialization import save
@@ -417,16 +415,9 @@ def train(config: GANConfig, out: str | os.PathLike, resume_from: str | os.PathL
     from tqdm.auto import tqdm  # noqa: PLC0415 — only training needs it
 
     np = backend.np
-    config.check()
     out = Path(out)
-    checkpoint = None
-    if resume_from is not None:
-        checkpoint = read_run(resume_from)
-        check_resume(config.to_dict(), checkpoint, resume_from, out)
-    else:
-        check_out_folder(out)
-    if log is None:
-        log = tqdm.write
+    checkpoint = start_run(config, out, resume_from, read_run)
+    log = tqdm.write if log is None else log
 
     # ---- data in [-1, 1]: the first train_size / test_size images of the fixed splits
     train_images, train_labels = first_images("train_size", config.train_size,

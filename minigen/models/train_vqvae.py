@@ -45,7 +45,7 @@ from minigen.generative.vq import code_counts, counts_perplexity
 from minigen.grad_mode import no_grad
 from minigen.models.pixelcnn import PixelCNN
 from minigen.models.runs import (CHECKPOINT, METRICS, ConfigError, RunConfig, check_choice,
-                                 check_int, check_out_folder, check_resume, first_images,
+                                 check_int, first_images, start_run,
                                  read_checkpoint, write_atomically, write_json)
 from minigen.models.train_autoencoder import DATASETS
 from minigen.models.vqvae import VQVAE
@@ -245,17 +245,6 @@ def mean_confidence(images: Any) -> float:
 
 
 # ---------------------------------------------------------------- the shared loop
-def _start(config: RunConfig, out: Path, resume_from: Any) -> dict[str, Any] | None:
-    """Check everything before anything is written; the checkpoint to resume, or None."""
-    config.check()  # type: ignore[attr-defined]
-    if resume_from is None:
-        check_out_folder(out)
-        return None
-    checkpoint = read_run(resume_from, config.KIND)
-    check_resume(config.to_dict(), checkpoint, resume_from, out)
-    return checkpoint
-
-
 def _run_epoch(loader: DataLoader, step: Callable[[Any], dict[str, Tensor]], desc: str,
                progress: bool) -> tuple[dict[str, float], float, int]:
     """``step(batch)`` on every batch under a tqdm bar; returns the mean of the parts it
@@ -331,7 +320,8 @@ def train_vqvae(config: VQVAEConfig, out: str | os.PathLike,
     """Train (or go on training) a VQ-VAE and write the run into ``out``; returns the
     metrics summary (``metrics.json``). Everything is checked before anything is written."""
     out = Path(out)
-    checkpoint = _start(config, out, resume_from)
+    checkpoint = start_run(config, out, resume_from,
+                           lambda folder: read_run(folder, config.KIND))
     log = log or _default_log()
     train_images, test_images = _split(config.dataset, config)
 
@@ -391,7 +381,8 @@ def train_pixelcnn(config: PixelCNNConfig, out: str | os.PathLike,
     """Train (or go on training) the PixelCNN prior of the VQ-VAE in ``config.vqvae`` on the
     code maps of its training images; write the run into ``out``; returns the summary."""
     out = Path(out)
-    checkpoint = _start(config, out, resume_from)
+    checkpoint = start_run(config, out, resume_from,
+                           lambda folder: read_run(folder, config.KIND))
     stored = checkpoint["vqvae"] if checkpoint is not None else read_run(config.vqvae, "vqvae")
     stored = {"config": stored["config"], "model": stored["model"]}
     vqvae, vq_config = _vqvae_from(stored)
