@@ -1,6 +1,6 @@
 """Convolution speed: forward+backward milliseconds and peak memory, float32, on the CPU.
 
-Run:  python benchmarks/bench_conv.py [--min-time 0.25]
+Run:  python benchmarks/bench_conv.py [--min-time 0.25] [--rounds 5] [--cases abcdef]
 
 Cases (the layers the course's models are made of):
   (a) conv2d           N=64  1->32  28x28 k3 s2 p1      (an encoder's first layer)
@@ -12,9 +12,15 @@ Cases (the layers the course's models are made of):
 
 When PyTorch is installed (never a dependency of minigen; ``pip install torch`` gives a
 CPU build) it times the same work in the same run and prints the ratio minigen / torch.
-Each figure is the median of at least 7 timed calls after 2 warm-ups. Peak memory is
-minigen's largest traced allocation during one forward+backward (tracemalloc), measured
-in a separate untimed call.
+
+How it times: ``--rounds`` rounds (default 5) per case, each timing minigen and then torch
+for ``--min-time`` seconds (at least 7 calls after 2 warm-ups). A library's figure is the
+median of its calls over all rounds; the ratio is the median of the rounds' ratios. The
+rounds interleave the two libraries because a small cloud VM changes speed for seconds
+at a time (seen here: the same minigen call at 3.4 ms for a few seconds, then at 6.2 ms,
+with both cores busy), and a ratio should compare the libraries on the same machine state.
+Peak memory is minigen's largest traced allocation during one forward+backward
+(tracemalloc), measured in a separate untimed call.
 """
 from __future__ import annotations
 
@@ -36,7 +42,8 @@ except ImportError:  # the table then has minigen's column only
     torch = None
 
 
-def median_ms(fn: Callable[[], Any], min_time: float) -> float:
+def call_ms(fn: Callable[[], Any], min_time: float) -> list[float]:
+    """Milliseconds of each timed call of fn: at least 7, for about ``min_time`` seconds."""
     # Both libraries keep worker threads that spin for a while after a parallel call; let
     # the other library's threads go idle first, or they steal the cores being measured.
     time.sleep(0.5)
@@ -47,8 +54,27 @@ def median_ms(fn: Callable[[], Any], min_time: float) -> float:
     while len(times) < 7 or (time.perf_counter() - start_all < min_time and len(times) < 200):
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def timed_rounds(ours: Callable[[], Any], theirs: Callable[[], Any] | None, rounds: int,
+                 min_time: float) -> tuple[float, float | None, float | None]:
+    """(minigen ms, torch ms, ratio): medians over all calls, and the median of the rounds'
+    ratios; each round times both libraries one after the other."""
+    our_calls: list[float] = []
+    their_calls: list[float] = []
+    ratios: list[float] = []
+    for _ in range(rounds):
+        ours_now = call_ms(ours, min_time)
+        our_calls += ours_now
+        if theirs is not None:
+            theirs_now = call_ms(theirs, min_time)
+            their_calls += theirs_now
+            ratios.append(statistics.median(ours_now) / statistics.median(theirs_now))
+    if theirs is None:
+        return statistics.median(our_calls), None, None
+    return statistics.median(our_calls), statistics.median(their_calls), statistics.median(ratios)
 
 
 def peak_mb(fn: Callable[[], Any]) -> float:
@@ -156,7 +182,11 @@ def classifier_step_case() -> tuple[Callable, Callable | None] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-time", type=float, default=0.25,
-                        help="seconds of timed calls per measurement (at least 7 calls)")
+                        help="seconds of timed calls per library and round (at least 7 calls)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds per case, each timing minigen and then torch")
+    parser.add_argument("--cases", default="abcdef",
+                        help="which cases to run, by letter (default: all, abcdef)")
     args = parser.parse_args()
     cases: list[tuple[str, Any]] = [
         ("(a) conv2d N=64 1->32 28x28 k3 s2 p1", conv_case(64, 1, 32, 28, 2, 1)),
@@ -172,18 +202,16 @@ def main() -> None:
     print("| case | minigen ms | torch ms | minigen / torch | minigen peak MB |")
     print("|---|---:|---:|---:|---:|")
     for name, case in cases:
+        if name[1] not in args.cases:
+            continue
         if case is None:
             print(f"| {name} | not available yet | | | |")
             continue
         ours, theirs = case
-        time.sleep(0.15)  # let the other library's worker threads go idle
-        ours_ms = median_ms(ours, args.min_time)
-        theirs_ms = None
-        if theirs is not None:
-            time.sleep(0.15)
-            theirs_ms = median_ms(theirs, args.min_time)
+        ours_ms, theirs_ms, ours_per_theirs = timed_rounds(ours, theirs, args.rounds,
+                                                           args.min_time)
         memory = peak_mb(ours)
-        ratio = f"{ours_ms / theirs_ms:.2f}x" if theirs_ms else "—"
+        ratio = f"{ours_per_theirs:.2f}x" if ours_per_theirs else "—"
         torch_col = f"{theirs_ms:.2f}" if theirs_ms else "—"
         print(f"| {name} | {ours_ms:.2f} | {torch_col} | {ratio} | {memory:.1f} |")
 

@@ -162,7 +162,7 @@ def test_conv2d_weight_gradient_op(case):
 # conv.py picks an algorithm by shape (column layout, col2im method, kn2row); the small
 # shapes above mostly take one of them. Here each choice is forced, so the loop references,
 # gradcheck and gradgradcheck see every path, also in the backward passes.
-algorithms = st.fixed_dictionaries({"layout": st.sampled_from(["bat", "ckn"]),
+algorithms = st.fixed_dictionaries({"layout": st.sampled_from(["bat", "kln"]),
                                     "scatter": st.booleans(), "kn2row": st.booleans()})
 
 
@@ -208,7 +208,8 @@ def test_conv_transpose2d_every_algorithm(case, algorithm):
 
 
 @pytest.mark.parametrize("n, c_in, c_out, size, stride, path", [
-    (3, 4, 3, 9, 2, "ckn + scatter col2im"),      # L = 25 < K = 36, rows of 5
+    (8, 4, 3, 9, 2, "kln + loop col2im"),         # L = 25 < K = 36, 8 images
+    (3, 4, 3, 9, 2, "bat + scatter col2im"),      # too few images for kln, rows of 5
     (2, 1, 3, 9, 1, "bat + loop col2im"),         # L = 81 > K = 9, rows of 9
     (2, 5, 2, 10, 1, "kn2row"),                   # stride 1, 2·O <= C
     (1, 3, 3, 10, 1, "bat + loop col2im"),        # its conv_transpose: kn2row (O <= C, big map)
@@ -222,7 +223,7 @@ def test_realistic_shapes_take_their_path(n, c_in, c_out, size, stride, path):
     k, l = c_in * 9, ho * ho
     kn2row = conv_module.use_kn2row(c_out, c_in, (stride, stride), 1)
     layout = conv_module._layout(n, k, l)
-    scatter = conv_module._scatter_col2im((ho, ho))
+    scatter = layout == "bat" and conv_module._scatter_col2im((ho, ho))
     taken = "kn2row" if kn2row else f"{layout} + {'scatter' if scatter else 'loop'} col2im"
     assert taken == path
     xt, wt = _tensors(x, w)
@@ -241,13 +242,40 @@ def test_realistic_shapes_take_their_path(n, c_in, c_out, size, stride, path):
                                                  output_padding=opad), _tensors(y, w))
 
 
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 5), st.integers(1, 5),
+       st.tuples(*[st.integers(0, 2)] * 4), st.booleans())
+def test_pad_zeros_in_either_memory_order(n, c, h, w, padding, images_last):
+    from minigen.ops.windows import pad_zeros
+    x = np.random.default_rng(n * 31 + h).standard_normal((n, c, h, w))
+    top, bottom, left, right = padding
+    padded = pad_zeros(x, padding, images_last=images_last)
+    assert_allclose(padded, np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right))))
+    if images_last:  # a (C, H_p, W_p, N) array seen as (N, C, H_p, W_p): no copy to get back
+        assert padded.transpose(1, 2, 3, 0).flags.c_contiguous
+        assert not np.shares_memory(padded, x)
+
+
+def test_kln_outputs_stay_in_images_last_order_through_a_second_conv():
+    # conv2d's kln output is a transposed view; the next layer reads it as it is
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 6, 6, 6))
+    w1, w2 = rng.standard_normal((5, 6, 3, 3)), rng.standard_normal((4, 5, 3, 3))
+    assert conv_module._layout(8, 6 * 9, 3 * 3) == "kln"
+    x, w1, w2 = _tensors(x, w1, w2)
+    h = F.conv2d(x, w1, stride=2, padding=1)
+    assert h.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    out = F.conv2d(F.relu(h), w2, padding=1)
+    first = loop_conv2d(x.numpy(), w1.numpy(), None, (2, 2), (1, 1), (1, 1), 1)
+    expected = loop_conv2d(np.maximum(first, 0), w2.numpy(), None, (1, 1), (1, 1), (1, 1), 1)
+    assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
 def test_the_benchmark_layers_take_the_measured_fastest_path():
     # (benchmarks/bench_conv.py; the reasons are in conv.py and kn2row.py)
     assert conv_module._layout(64, 1 * 9, 14 * 14) == "bat"       # (a) 1->32, 28x28 s2
-    assert conv_module._layout(64, 32 * 9, 7 * 7) == "ckn"        # (b) 32->64, 14x14 s2
+    assert conv_module._layout(64, 32 * 9, 7 * 7) == "kln"        # (b) 32->64, 14x14 s2
     assert conv_module._layout(1, 64 * 9, 64 * 64) == "bat"       # (c) N=1
-    assert conv_module._layout(64, 32 * 9, 7 * 7) == "ckn"        # (d) convT 64->32, 7x7 in
-    assert conv_module._scatter_col2im((7, 7))                    # (b), (d): 7x7 windows
+    assert conv_module._layout(64, 32 * 9, 7 * 7) == "kln"        # (d) convT 64->32, 7x7 in
     assert conv_module.use_kn2row(1, 32, (1, 1), 1)               # (e) 32->1, stride 1
     assert not conv_module.use_kn2row(64, 64, (1, 1), 1)          # (c)
 

@@ -24,16 +24,23 @@ def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pad_zeros(x: Any, padding: tuple[int, int, int, int]) -> Any:
+def pad_zeros(x: Any, padding: tuple[int, int, int, int], images_last: bool = False) -> Any:
     """x (N, C, H, W) with (top, bottom, left, right) zero borders.
 
     Allocating zeros and assigning the middle is 1.5–4x faster than ``xp.pad``.
+    ``images_last``: store the result with the image index fastest in memory, as a view
+    (N, C, H_p, W_p) of a (C, H_p, W_p, N) array (a copy even without padding).
     """
     top, bottom, left, right = padding
-    if not any(padding):
+    if not any(padding) and not images_last:
         return x
     n, c, h, w = x.shape
-    out = backend.array_module(x).zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    xp = backend.array_module(x)
+    if images_last:
+        out = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+        out = out.transpose(3, 0, 1, 2)
+    else:
+        out = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
     out[:, :, top:top + h, left:left + w] = x
     return out
 
