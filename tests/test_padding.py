@@ -79,7 +79,7 @@ def fit_reflect(pad, shape):
     return tuple(min(p, shape[len(shape) - 1 - k // 2] - 1) for k, p in enumerate(pad))
 
 
-@covers(ops.Pad)
+@covers(ops.Pad, ops.PadBackward)
 @given(pad_cases(), st.floats(-2, 2))
 def test_pad_matches_the_loop_reference_and_gradients(case, value):
     x, raw_pad = case

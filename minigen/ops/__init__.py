@@ -20,7 +20,7 @@ from minigen.ops.shape import (Concat, Reshape, Transpose, concat, flatten, perm
 from minigen.ops.regularization import Dropout, dropout
 from minigen.ops.embeddings import embedding
 from minigen.ops.normalization import Standardize, batch_norm, instance_norm, standardize
-from minigen.ops.padding import Pad, pad
+from minigen.ops.padding import Pad, PadBackward, pad
 from minigen.ops.pooling import (AvgPool2d, AvgPool2dBackward, MaxPool2d, MaxPool2dBackward,
                                  avg_pool2d, max_pool2d)
 from minigen.ops.upsampling import UpsampleNearest2d, interpolate

@@ -21,7 +21,6 @@ from typing import Any, Sequence
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
 from minigen.ops.indexing import getitem
-from minigen.ops.reductions import sum
 from minigen.tensor import Tensor
 
 MODES = ("constant", "reflect", "replicate")
@@ -37,76 +36,108 @@ class Pad(Function):
         reflect:    x[|k - before|]         left of x,  x[2(n-1) - (k - before)] right of x
         replicate:  x[0]                    left of x,  x[n-1] right of x
 
-    ∂L/∂x: the gradient of the inside, plus (reflect, replicate) the gradient of every
-    border element added onto the element of x that it copied. Axes are independent
-    (padding a 2-D image pads the rows, then the columns), so the backward folds one
-    axis at a time; a corner element is folded along both axes, back to the element of
-    x it copied.
+    Axes are independent: x goes inside, then the borders are filled one axis at a time,
+    each over the whole extent of the axes filled before it, so a corner copies a border
+    that is itself a copy (the element of x mirrored along both axes).
+    ∂L/∂x: ``PadBackward`` (constant: the inside of ∂L/∂y).
     """
 
     @staticmethod
     def forward(ctx: Context, x: Any, widths: tuple[tuple[int, int], ...], mode: str,
                 value: float) -> Any:
         ctx.widths, ctx.mode = widths, mode
-        if mode == "constant":
-            return ctx.xp.pad(x, widths, mode="constant", constant_values=value)
-        return ctx.xp.pad(x, widths, mode=_NUMPY_MODE[mode])
+        shape = tuple(before + n + after for (before, after), n in zip(widths, x.shape))
+        y = ctx.xp.full(shape, value, dtype=x.dtype) if mode == "constant" else \
+            ctx.xp.empty(shape, dtype=x.dtype)
+        y[_inside(widths, x.shape)] = x
+        if mode != "constant":
+            for axis, (before, after) in enumerate(widths):
+                _fill_border(y, axis, before, after, mode)
+        return y
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         if ctx.mode == "constant":  # the border holds no input: keep the inside
-            inside = tuple(slice(before, before + n)
-                           for (before, _), n in zip(ctx.widths, ctx.inputs[0].shape))
-            return getitem(grad, inside)
-        for axis, (before, after) in enumerate(ctx.widths):
+            return getitem(grad, _inside(ctx.widths, ctx.inputs[0].shape))
+        return PadBackward.apply(grad, widths=ctx.widths, mode=ctx.mode)
+
+
+class PadBackward(Function):
+    """∂L/∂x of a reflect or replicate ``Pad``, from g = ∂L/∂y: the gradient of the inside,
+    plus the gradient of every border element added onto the element of x it copied.
+
+    The adjoint of the padding, so it folds the borders back in the reverse order of
+    ``Pad.forward`` (last axis first, each fold over the whole extent of the axes still
+    padded), and its own backward is the padding again: ∂L/∂g = pad(∂L/∂(∂L/∂x)).
+    Shapes: g (the padded shape) -> the shape of x.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, widths: tuple[tuple[int, int], ...], mode: str) -> Any:
+        ctx.widths, ctx.mode = widths, mode
+        g = g.copy()  # folded in place
+        for axis in reversed(range(g.ndim)):
+            before, after = widths[axis]
             if before or after:
-                grad = _fold_border(grad, axis, before, after, ctx.mode)
-        return grad
+                g = _fold_border(g, axis, before, after, mode)
+        return g
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return Pad.apply(grad, widths=ctx.widths, mode=ctx.mode, value=0.0)
 
 
-def _fold_border(grad: Tensor, axis: int, before: int, after: int, mode: str) -> Tensor:
-    """∂L/∂x along one axis, from ∂L/∂y over the padded axis (length before + n + after).
+def _inside(widths: tuple[tuple[int, int], ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """Where x sits in the padded array."""
+    return tuple(slice(before, before + n) for (before, _), n in zip(widths, shape))
+
+
+def _axis(axis: int, start: int, stop: int) -> tuple:
+    """The index ``[..., start:stop, ...]`` on ``axis``."""
+    return (slice(None),) * axis + (slice(start, stop),)
+
+
+def _reversed(axis: int, high: int, low: int) -> tuple:
+    """The index of positions high, high - 1, ..., low (both included) on ``axis``."""
+    return (slice(None),) * axis + (slice(high, low - 1 if low > 0 else None, -1),)
+
+
+def _fill_border(y: Any, axis: int, before: int, after: int, mode: str) -> None:
+    """Fill y's border along one axis (length before + n + after) from its inside, in place.
 
     reflect, n = 4, before = after = 2 (x = [a b c d], y = [c b a b c d c b]):
-        the left border [c b] copied x[2], x[1]  -> flipped, it adds onto x[1:3]
-        the right border [c b] copied x[2], x[1] -> flipped, it adds onto x[1:3]
-    replicate (y = [a a a b c d d d]): the left border adds onto x[0], the right onto x[n-1].
+        y[before - k] = y[before + k] and y[last + k] = y[last - k] for k = 1, 2, ...
+        (mirrored at x's first element, y[before], and at its last, y[last])
+    replicate (y = [a a a b c d d d]): x[0] to the left, x[n-1] to the right.
     """
-    n = grad.shape[axis] - before - after
-    inside = _take(grad, axis, before, before + n)  # the gradient of x's own elements
-    left = _take(grad, axis, 0, before)             # gradients of the left border
-    right = _take(grad, axis, before + n, before + n + after)
+    last = y.shape[axis] - after - 1  # y's index of x[n-1]
+    left, right = _axis(axis, 0, before), _axis(axis, last + 1, last + 1 + after)
     if mode == "replicate":
-        # Every left copy is x[0], every right copy is x[n-1]: their gradients add up there.
-        if before:
-            inside = inside + _place(sum(left, axis, keepdims=True), axis, 0, n)
-        if after:
-            inside = inside + _place(sum(right, axis, keepdims=True), axis, n - 1, n)
-    else:  # reflect
-        # left[k] copied x[before - k]: flipped, left lines up with x[1 : before + 1].
-        if before:
-            inside = inside + _place(_flip(left, axis), axis, 1, n)
-        # right[k] copied x[n - 2 - k]: flipped, right lines up with x[n - 1 - after : n - 1].
-        if after:
-            inside = inside + _place(_flip(right, axis), axis, n - 1 - after, n)
-    return inside
+        y[left] = y[_axis(axis, before, before + 1)]
+        y[right] = y[_axis(axis, last, last + 1)]
+    else:
+        y[left] = y[_reversed(axis, 2 * before, before + 1)]
+        y[right] = y[_reversed(axis, last - 1, last - after)]
 
 
-def _take(t: Tensor, axis: int, start: int, stop: int) -> Tensor:
-    """t[..., start:stop, ...] along ``axis``."""
-    return getitem(t, (slice(None),) * axis + (slice(start, stop),))
+def _fold_border(g: Any, axis: int, before: int, after: int, mode: str) -> Any:
+    """The adjoint of ``_fill_border``: add the border's gradient onto the elements it
+    copied (in place), then return the inside along ``axis`` (a view).
 
-
-def _flip(t: Tensor, axis: int) -> Tensor:
-    """t reversed along ``axis``."""
-    return getitem(t, (slice(None),) * axis + (slice(None, None, -1),))
-
-
-def _place(piece: Tensor, axis: int, start: int, length: int) -> Tensor:
-    """``piece`` put at ``start`` of an axis of ``length`` zeros: itself a constant pad."""
-    widths = [(0, 0)] * piece.ndim
-    widths[axis] = (start, length - start - piece.shape[axis])
-    return Pad.apply(piece, widths=tuple(widths), mode="constant", value=0.0)
+    reflect, n = 4, before = after = 2 (g over [c b | a b c d | c b]):
+        the left border's gradients, flipped, add onto x[1:3];
+        the right border's gradients, flipped, add onto x[1:3].
+    replicate: the left border's gradients add up onto x[0], the right border's on x[n-1].
+    """
+    last = g.shape[axis] - after - 1
+    left, right = _axis(axis, 0, before), _axis(axis, last + 1, last + 1 + after)
+    if mode == "replicate":
+        g[_axis(axis, before, before + 1)] += g[left].sum(axis, keepdims=True)
+        g[_axis(axis, last, last + 1)] += g[right].sum(axis, keepdims=True)
+    else:
+        g[_reversed(axis, 2 * before, before + 1)] += g[left]
+        g[_reversed(axis, last - 1, last - after)] += g[right]
+    return g[_axis(axis, before, last + 1)]
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant",  # noqa: A002 — PyTorch's names
