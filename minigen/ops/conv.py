@@ -176,6 +176,16 @@ def _shared_columns(x: Tensor, n_out: int, kernel: tuple[int, int], out_hw: tupl
                    out_hw, layout)
 
 
+def _shared_rows(y: Tensor, x_shape: tuple[int, ...], kernel: tuple[int, int],
+                 groups: int) -> Any:
+    """``_rows`` of an output-shaped y, computed once for a backward that needs both
+    ConvTranspose2d and Conv2dWeight of the same y; None where the rows are a free view
+    (``"bat"``) or a kn2row path takes them."""
+    n, c = x_shape[:2]
+    layout = _layout(n, (c // groups) * kernel[0] * kernel[1], y.shape[2] * y.shape[3])
+    return _rows(y.data, groups, layout) if layout == "kln" else None
+
+
 # ---------------------------------------------------------------- the three ops
 class Conv2d(Function):
     """y[n,o,p,q] = Σ_{c,i,j} w[o,c,i,j] · x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
@@ -210,11 +220,14 @@ class Conv2d(Function):
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, w, cols = ctx.saved_tensors
         grad_x = grad_w = None
+        rows = None  # both gradients read grad as the rows of a matrix: transpose it once
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:
+            rows = _shared_rows(grad, x.shape, w.shape[2:], ctx.hyper["groups"])
         if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad, w, **ctx.hyper, out_hw=x.shape[2:])
+            grad_x = ConvTranspose2d.apply(grad, w, **ctx.hyper, out_hw=x.shape[2:], rows=rows)
         if ctx.needs_input_grad[1]:
             grad_w = Conv2dWeight.apply(x, grad, **ctx.hyper, kernel=w.shape[2:],
-                                        cols=None if cols is None else cols.data)
+                                        cols=None if cols is None else cols.data, rows=rows)
         return grad_x, grad_w
 
 
@@ -224,12 +237,14 @@ class ConvTranspose2d(Function):
     The adjoint of ``Conv2d`` in its input: ⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose(y, w)⟩.
     Shapes: y (N, O, H_in, W_in), w (O, C/g, k_h, k_w) -> x (N, C, H_out, W_out) with
     (H_out, W_out) = ``out_hw``. Computed as columns = wᵀ @ y, then col2im.
+    ``rows``: ``_rows(y)``, when the caller already has them.
     Backward: ∂L/∂y = conv2d(∂L/∂x, w),  ∂L/∂w = correlate(∂L/∂x, y).
     """
 
     @staticmethod
     def forward(ctx: Context, y: Any, w: Any, stride: tuple[int, int], padding: Padding,
-                dilation: tuple[int, int], groups: int, out_hw: tuple[int, int]) -> Any:
+                dilation: tuple[int, int], groups: int, out_hw: tuple[int, int],
+                rows: Any = None) -> Any:
         ctx.save_for_backward(y, w)
         ctx.hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         n, o, hi, wi = y.shape
@@ -241,7 +256,9 @@ class ConvTranspose2d(Function):
         if use_kn2row(o, cg * groups, stride, groups, ratio=1 if layout == "bat" else 2):
             return kn2row_transpose(y, w, padding, dilation, out_hw)
         w_mat = w.reshape(groups, o // groups, cg * kh * kw)  # (g, O/g, K)
-        cols = ctx.xp.matmul(w_mat.transpose(0, 2, 1), _rows(y, groups, layout))
+        if rows is None:
+            rows = _rows(y, groups, layout)
+        cols = ctx.xp.matmul(w_mat.transpose(0, 2, 1), rows)
         return _col2im(cols, (n, cg * groups) + tuple(out_hw), (kh, kw), (hi, wi), stride,
                        padding, dilation, layout)
 
@@ -265,15 +282,15 @@ class Conv2dWeight(Function):
 
     The gradient of conv2d with respect to its weight: a correlation of the input x
     (N, C, H, W) with an output-shaped y (N, O, H_out, W_out), giving (O, C/g, k_h, k_w).
-    Computed as y @ columnsᵀ (summed over the batch); ``cols``: x's columns, when the
-    caller already has them.
+    Computed as y @ columnsᵀ (summed over the batch); ``cols``: x's columns, ``rows``:
+    ``_rows(y)``, when the caller already has them.
     Backward: ∂L/∂x = conv_transpose(y, ∂L/∂w),  ∂L/∂y = conv2d(x, ∂L/∂w).
     """
 
     @staticmethod
     def forward(ctx: Context, x: Any, y: Any, stride: tuple[int, int], padding: Padding,
                 dilation: tuple[int, int], groups: int, kernel: tuple[int, int],
-                cols: Any = None) -> Any:
+                cols: Any = None, rows: Any = None) -> Any:
         ctx.save_for_backward(x, y)
         ctx.hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         kernel = tuple(kernel)
@@ -284,7 +301,7 @@ class Conv2dWeight(Function):
         layout = _layout(n, (c // groups) * kernel[0] * kernel[1], ho * wo)
         if cols is None:
             cols = _im2col(x, kernel, stride, padding, dilation, groups, (ho, wo), layout)
-        y_rows = _rows(y, groups, layout)
+        y_rows = _rows(y, groups, layout) if rows is None else rows
         if layout == "bat":  # (N, g, O/g, L) @ (N, g, L, K), summed over the images
             w = ctx.xp.matmul(y_rows, cols.transpose(0, 1, 3, 2)).sum(axis=0)
         else:  # one product over all images at once: (g, O/g, N·L) @ (g, N·L, K)
