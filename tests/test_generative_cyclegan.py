@@ -73,3 +73,29 @@ def test_image_pool_is_seeded_and_size_zero_passes_through():
 def test_image_pool_returns_no_graph():
     x = mg.randn(2, 1, 2, 2, requires_grad=True)
     assert not ImagePool(size=1, seed=0).query(x * 2).requires_grad
+
+
+def test_image_pool_state_dict_round_trip_and_errors():
+    pool = ImagePool(size=3, seed=0)
+    assert pool.state_dict()["images"].shape == (0,)
+    pool.query(mg.randn(5, 1, 2, 2))
+    state = pool.state_dict()
+    assert state["images"].shape == (3, 1, 2, 2)
+    restored, twin = ImagePool(size=3, seed=4), ImagePool(size=3, seed=4)
+    restored.load_state_dict(state)
+    twin.load_state_dict(state)
+    assert [im.numpy().tolist() for im in restored.images] == state["images"].tolist()
+    # full from the start: it hands out stored images (new ones are > 50; the same for a seed)
+    new = mg.randn(20, 1, 2, 2) + 100
+    out = restored.query(new).numpy()
+    assert np.array_equal(out, twin.query(new).numpy())
+    from_store = [o for o in out if o.max() < 50]
+    assert 0 < len(from_store) < 20
+    assert all(any(np.array_equal(o, im) for im in state["images"]) for o in from_store)
+
+    small = ImagePool(size=2, seed=0)
+    with pytest.raises(ValueError, match="3 images do not fit a pool of size 2"):
+        small.load_state_dict(state)
+    with pytest.raises(KeyError, match="expected the key 'images'"):
+        small.load_state_dict({"images": state["images"][:1], "extra": 1})
+    assert small.images == []  # nothing loaded by the failed calls

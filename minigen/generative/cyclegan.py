@@ -84,6 +84,9 @@ class ImagePool:
     image is returned instead and the new one takes its place. Training the
     discriminator on older fakes too keeps it from chasing the generator's latest
     mode. ``size=0`` turns the pool off. Seeded: the same ``seed`` gives the same choices.
+
+    ``state_dict()`` holds the stored images (not the choices' generator: a training loop
+    that resumes re-seeds it, as ``minigen.models.train_cyclegan`` does every epoch).
     """
 
     def __init__(self, size: int = 50, seed: int | None = None) -> None:
@@ -112,5 +115,23 @@ class ImagePool:
             else:
                 out.append(image)
         return stack(out, axis=0)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"images": (K, ...) array}``, the K ≤ size stored images (K = 0: shape (0,))."""
+        np = backend.np
+        images = [backend.to_numpy(image.data) for image in self.images]
+        return {"images": np.stack(images) if images else np.zeros((0,), dtype=np.float32)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Store the images of ``state`` (from ``state_dict``), replacing the current ones.
+        Checked first: nothing changes on an error."""
+        if not isinstance(state, dict) or set(state) != {"images"}:
+            keys = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise KeyError(f"ImagePool.load_state_dict: expected the key 'images', got {keys}")
+        images = state["images"]
+        if len(images) > self.size:
+            raise ValueError(f"ImagePool.load_state_dict: {len(images)} images do not fit a "
+                             f"pool of size {self.size}")
+        self.images = [Tensor(backend.xp.asarray(image)) for image in images]
 
 

@@ -211,17 +211,15 @@ def metrics_summary(config: CycleGANConfig, reference: dict[str, float],
 
 
 def _pools_state(pools: tuple[ImagePool, ImagePool]) -> dict[str, Any]:
-    np = backend.np
-    empty = np.zeros((0, 1, 28, 28), dtype=np.float32)
-    return {name: np.stack([im.numpy() for im in pool.images]) if pool.images else empty
-            for name, pool in zip(("x", "y"), pools)}
+    """The images stored in the pools of domains X and Y, as the checkpoint keeps them."""
+    return {name: pool.state_dict()["images"] for name, pool in zip(("x", "y"), pools)}
 
 
 def _new_pools(size: int, stored: dict[str, Any]) -> tuple[ImagePool, ImagePool]:
     """Pools seeded from minigen's generator (re-seeded every epoch), holding ``stored``."""
     pools = (ImagePool(size), ImagePool(size))
     for pool, name in zip(pools, ("x", "y")):
-        pool.images = [minigen.tensor(image) for image in stored[name]]
+        pool.load_state_dict({"images": stored[name]})
     return pools
 
 
