@@ -59,8 +59,9 @@ def _shifted(y: Any, grid_hw: tuple[int, int], offsets: list[int]) -> Any:
     grid = xp.zeros((n, o) + tuple(grid_hw), dtype=y.dtype)
     grid[:, :, :ho, :wo] = y
     grid = grid.reshape(n, o, m)
-    ys = xp.zeros((n, o, len(offsets), m), dtype=y.dtype)
-    for t, off in enumerate(offsets):
+    ys = xp.empty((n, o, len(offsets), m), dtype=y.dtype)  # each element written once:
+    for t, off in enumerate(offsets):                      # a shifted copy, zeros before it
+        ys[:, :, t, :off] = 0
         ys[:, :, t, off:] = grid[:, :, :m - off]
     return ys.reshape(n, o * len(offsets), m)
 
