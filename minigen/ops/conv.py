@@ -144,15 +144,15 @@ def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int], out_hw
         image = xp.zeros((c,) + image_shape[2:] + (n,), dtype=cols.dtype).transpose(3, 0, 1, 2)
         windows = cols.reshape(c, kernel[0], kernel[1], out_hw[0], out_hw[1], n)
         add_windows(image, windows.transpose(5, 0, 1, 2, 3, 4), stride, dilation)
-    elif _scatter_col2im(out_hw):
-        image = xp.zeros(image_shape, dtype=cols.dtype)
-        index = _col2im_index(xp, image_shape, tuple(kernel), tuple(stride), tuple(dilation),
-                              tuple(out_hw))
-        backend.scatter_add(image.reshape(-1), index, cols.reshape(-1))
     else:
         image = xp.zeros(image_shape, dtype=cols.dtype)
-        windows = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-        add_windows(image, windows, stride, dilation)
+        if _scatter_col2im(out_hw):
+            index = _col2im_index(xp, image_shape, tuple(kernel), tuple(stride),
+                                  tuple(dilation), tuple(out_hw))
+            backend.scatter_add(image.reshape(-1), index, cols.reshape(-1))
+        else:
+            windows = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
+            add_windows(image, windows, stride, dilation)
     return image[:, :, top:top + h, left:left + w]
 
 

@@ -24,7 +24,6 @@ from minigen.ops.indexing import getitem
 from minigen.tensor import Tensor
 
 MODES = ("constant", "reflect", "replicate")
-_NUMPY_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
 
 class Pad(Function):
