@@ -32,7 +32,7 @@ import minigen
 from minigen import backend
 from minigen.models import DigitClassifier
 from minigen.models.autoencoders import CVAE
-from minigen.models.train_autoencoder import METRICS, load_run, sample_images
+from minigen.runs import METRICS, load_run, read_checkpoint
 
 np = backend.np
 
@@ -49,7 +49,7 @@ def classify(classifier: DigitClassifier, images) -> tuple:  # type: ignore[no-u
 
 
 def evaluate_run(folder: Path, classifier: DigitClassifier, n: int, seed: int) -> dict:
-    model, checkpoint = load_run(folder)
+    model, checkpoint = load_run(folder).model, read_checkpoint(folder)
     config = checkpoint["config"]
     metrics = json.loads((folder / METRICS).read_text())
     row = {"run": str(folder), "model": config["model"], "latent": config["latent_dim"],
@@ -59,7 +59,7 @@ def evaluate_run(folder: Path, classifier: DigitClassifier, n: int, seed: int) -
         return row
     minigen.manual_seed(seed)
     labels = np.repeat(np.arange(10), n // 10) if isinstance(model, CVAE) else None
-    images, labels = sample_images(model, len(labels) if labels is not None else n, labels)
+    images = (model.sample(n) if labels is None else model.sample(len(labels), labels)).numpy()
     predicted, confidence = classify(classifier, images)
     row["confidence"] = float(confidence.mean())
     row["classes"] = int(len(np.unique(predicted)))

@@ -3,19 +3,17 @@
     minigen train MODEL [options]       MODEL: ae, vae, cvae, ... (minigen train --help)
     minigen sample DIR --out FILE [--n 64] [--label C] [--seed 0]
 
-(``python -m minigen ...`` is the same.) ``train`` writes a run folder (see
-``minigen.models.runs``): checkpoint, metrics.json and PNG grids, after every epoch;
-``--resume DIR`` goes on from DIR's checkpoint with the same config up to ``--epochs`` in
-total. ``sample`` writes N images of a trained run as ``.npz`` (key ``images``
-(N, 1, 28, 28) in [0, 1], and ``labels`` (N,) for a conditional model) or as a PNG grid.
+(``python -m minigen ...`` is the same.) ``train`` writes a run folder (``minigen.runs``):
+checkpoint, metrics.json and PNG grids, after every epoch; ``--resume DIR`` goes on from
+DIR's checkpoint with the same config up to ``--epochs`` in total. ``sample`` writes N
+images of a trained run as ``.npz`` (key ``images`` (N, 1, 28, 28) in [0, 1], and
+``labels`` (N,) for a conditional model) or as a PNG grid.
 
-Each family of models has a training module that adds its own ``train`` commands
-(``TRAIN_MODELS``, ``add_train_command``) and draws samples from its runs
-(``sample_run``); this module only dispatches to them.
-
-Every bad argument is reported in one line on stderr (exit status 2) before anything is
-trained or written. Advanced options, left out of ``--help``: ``--train-size N`` and
-``--test-size N`` (train / evaluate on the first N images only: quick tests).
+Each model's options are made from the fields of its family's config dataclass
+(``minigen.training``) and their help strings. Every bad argument is reported in one line
+on stderr (exit status 2) before anything is trained or written. Advanced options, left
+out of ``--help``: ``--train-size N`` and ``--test-size N`` (train / evaluate on the first
+N images only: quick tests).
 
 >>> main(["train", "transformer"])
 2
@@ -23,21 +21,18 @@ trained or written. Advanced options, left out of ``--help``: ``--train-size N``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any, NoReturn, Sequence
 
-from minigen import backend
-from minigen.models import train_autoencoder, train_cyclegan, train_gan, train_vqvae
-from minigen.models.runs import ConfigError, read_checkpoint
+from minigen import backend, runs
+from minigen.training.config import ConfigError, RunConfig, flag
 from minigen.viz import save_image_grid
 
 PROG = "minigen"
 EXIT_USAGE = 2          # argparse's status for a bad command line
-
-# The training modules, in the order of the course.
-FAMILIES: tuple[ModuleType, ...] = (train_autoencoder, train_vqvae, train_gan, train_cyclegan)
+EXIT_INTERRUPTED = 130  # the shell's status after Ctrl-C
 
 
 class UsageError(Exception):
@@ -51,47 +46,82 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _family(model: str) -> ModuleType:
-    """The training module of ``model`` (a name after ``minigen train``)."""
-    for family in FAMILIES:
-        if model in family.TRAIN_MODELS:
-            return family
-    raise ConfigError(f"unknown model {model!r}")
+# ---------------------------------------------------------------- train
+def _options(config_class: type[RunConfig], model: str) -> list[dataclasses.Field]:
+    """The config fields that are options of ``minigen train <model>``."""
+    return [f for f in dataclasses.fields(config_class)  # type: ignore[arg-type]
+            if f.name != "model" and (f.metadata.get("only") is None
+                                      or model in f.metadata["only"])]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``minigen`` with its two subcommands."""
-    parser = _Parser(prog=PROG, description="Train the course's generative models on the "
-                                            "embedded digits and sample from them.",
-                     epilog="Homework tools: minigen assignment {list,build,grade,check} "
-                            "(see minigen assignment --help).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
+def add_train_command(commands: Any, model: str) -> None:
+    """Add ``minigen train <model>`` to the argparse subparsers ``commands``, one option per
+    config field (its help string, and the default of ``<model>``)."""
+    family = runs.family_of(model)
+    defaults = family.config_class(model=model)
+    what = family.descriptions[model]
+    parser = commands.add_parser(model, help=f"train {what}",
+                                 description=f"Train {what}, on the embedded 28x28 images; "
+                                             "write a run folder.")
+    for field in _options(family.config_class, model):
+        meta = field.metadata
+        kind = meta.get("type") or type(field.default)
+        default = getattr(defaults, field.name)
+        text = argparse.SUPPRESS if meta.get("hidden") else meta["help"]
+        if default is not None and not meta.get("hidden") and kind is not bool:
+            text += f" (default {default:g})" if isinstance(default, float) else \
+                f" (default {default})"
+        # None = not given: a resumed run takes its values from the checkpoint.
+        if kind is bool:
+            parser.add_argument(flag(field.name), action="store_true", default=None, help=text)
+        else:
+            parser.add_argument(flag(field.name), type=kind, default=None, help=text,
+                                choices=meta.get("choices"),
+                                metavar=field.name.upper() if field.name == "vqvae" else None)
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"the run folder to write (default runs/{model}, or the --resume "
+                             "folder)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                        help="go on training the run in DIR (same config, up to --epochs in "
+                             "total)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(model=model, run=_train)
 
-    tr = commands.add_parser("train", help="train a model; write a run folder",
-                             description="Train one of the course's models on the embedded "
-                                         "28x28 images (minigen train MODEL --help for its "
-                                         "options).")
-    names = [name for family in FAMILIES for name in family.TRAIN_MODELS]
-    models = tr.add_subparsers(dest="model", required=True, metavar="{" + ",".join(names) + "}",
-                               parser_class=_Parser)
-    for family in FAMILIES:
-        for name in family.TRAIN_MODELS:
-            family.add_train_command(models, name)
 
-    sa = commands.add_parser("sample", help="write images generated by a trained run",
-                             description="Generate images with the model of a run folder.")
-    sa.add_argument("run", type=Path, metavar="DIR", help="a run folder written by 'train'")
-    sa.add_argument("--out", type=Path, required=True, metavar="FILE",
-                    help="FILE.npz (images, labels) or FILE.png (a grid)")
-    sa.add_argument("--n", type=int, default=64, help="how many images (default 64)")
-    sa.add_argument("--label", type=int, default=None, metavar="C",
-                    help="conditional models only: draw class C (default: the classes in turn)")
-    sa.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
-    return parser
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The run's config: the checkpoint's (when resuming) or the defaults, overridden by the
+    options given on the command line (checked by ``runs.train``)."""
+    family = runs.family_of(args.model)
+    given = {f.name: getattr(args, f.name) for f in _options(family.config_class, args.model)
+             if getattr(args, f.name) is not None}
+    if args.resume is None:
+        return family.config_class(model=args.model, **given)
+    stored = family.read(args.resume)["config"]
+    if stored["model"] != args.model:
+        raise ConfigError(f"the run in {args.resume} is a {stored['model']}, not a {args.model}")
+    values = dict(stored)
+    values["epochs"] = family.config_class(model=args.model).epochs  # the total asked for
+    values.update(given)                          # runs.train refuses any other change
+    return family.config_class.from_dict(values)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """``minigen train MODEL``: train, print the final numbers in one line; 130 on Ctrl-C."""
+    config = config_from_args(args)
+    out = args.out or args.resume or Path("runs") / args.model
+    try:
+        summary = runs.train(config, out, resume_from=args.resume, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\nminigen: interrupted; every finished epoch is saved in {out} "
+              f"(go on with: minigen train {args.model} --resume {out})", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(runs.family_of(args.model).summary_line(config, summary, out))
+    return 0
 
 
 # ---------------------------------------------------------------- sample
-def _run_sample(args: argparse.Namespace) -> int:
+def _sample(args: argparse.Namespace) -> int:
+    """``minigen sample DIR --out FILE``: N images of a trained run, as .npz or a PNG grid."""
     np = backend.np
     suffix = args.out.suffix.lower()
     if suffix not in (".npz", ".png"):
@@ -105,9 +135,8 @@ def _run_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write --out {args.out}: the folder {folder} does not exist")
     if args.out.is_dir():
         raise UsageError(f"--out {args.out} is a folder, not a file")
-    model = read_checkpoint(args.run, keys=())["config"].get("model")
-    family = _family(model)
-    images, labels = family.sample_run(args.run, args.n, args.label, args.seed)
+    images, labels = runs.sample_run(args.run, args.n, args.label, args.seed)
+    model = runs.read_checkpoint(args.run, keys=())["config"]["model"]
     if suffix == ".npz":
         arrays: dict[str, Any] = {"images": images.astype(np.float32)}
         if labels is not None:
@@ -125,6 +154,34 @@ def _run_sample(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- entry point
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``minigen`` with its two subcommands."""
+    parser = _Parser(prog=PROG, description="Train the course's generative models on the "
+                                            "embedded digits and sample from them.",
+                     epilog="Homework tools: minigen assignment {list,build,grade,check} "
+                            "(see minigen assignment --help).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
+    tr = commands.add_parser("train", help="train a model; write a run folder",
+                             description="Train one of the course's models on the embedded "
+                                         "28x28 images (minigen train MODEL --help for its "
+                                         "options).")
+    models = tr.add_subparsers(dest="model", required=True,
+                               metavar="{" + ",".join(runs.MODELS) + "}", parser_class=_Parser)
+    for model in runs.MODELS:
+        add_train_command(models, model)
+
+    sa = commands.add_parser("sample", help="write images generated by a trained run",
+                             description="Generate images with the model of a run folder.")
+    sa.add_argument("run", type=Path, metavar="DIR", help="a run folder written by 'train'")
+    sa.add_argument("--out", type=Path, required=True, metavar="FILE",
+                    help="FILE.npz (images, labels) or FILE.png (a grid)")
+    sa.add_argument("--n", type=int, default=64, help="how many images (default 64)")
+    sa.add_argument("--label", type=int, default=None, metavar="C",
+                    help="conditional models only: draw class C (default: the classes in turn)")
+    sa.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``minigen`` with ``argv`` (default: the command line); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -133,9 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return assignment_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "train":
-            return args.run(args)
-        return _run_sample(args)
+        return args.run(args) if args.command == "train" else _sample(args)
     except (UsageError, ConfigError) as err:
         message = " ".join(str(err).split())    # one line, whatever the message held
         print(f"{PROG}: error: {message}", file=sys.stderr)

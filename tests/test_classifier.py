@@ -7,7 +7,7 @@ import minigen as mg
 import minigen.functional as F
 from minigen.data import DataLoader, load_digits
 from minigen.models import DigitClassifier
-from minigen.models.train_classifier import shift_images
+from minigen.training.classifier import shift_images
 from minigen.optim import Adam
 
 

@@ -14,7 +14,8 @@ import minigen
 from minigen import backend
 from minigen.cli import main
 from minigen.models.autoencoders import CVAE, VAE, Autoencoder
-from minigen.models.train_autoencoder import TrainConfig, load_run
+from minigen.runs import load_run
+from minigen.training.autoencoders import AutoencoderConfig as TrainConfig
 
 np = backend.np
 TINY = ["--epochs", "1", "--train-size", "64", "--test-size", "40", "--batch-size", "32",
@@ -57,7 +58,7 @@ def test_train_writes_every_promised_file(runs, model):
     assert set(checkpoint) == {"model", "optimizer", "epoch", "config", "metrics"}
     assert checkpoint["epoch"] == 1
     assert checkpoint["config"]["model"] == model and checkpoint["config"]["latent_dim"] == 4
-    trained, _ = load_run(folder)
+    trained = load_run(folder).model
     assert type(trained) is {"ae": Autoencoder, "vae": VAE, "cvae": CVAE}[model]
     assert trained.latent_dim == 4
 
@@ -256,22 +257,22 @@ def test_console_script_is_declared():
 
 
 def test_ctrl_c_says_how_to_go_on(tmp_path, capsys, monkeypatch):
-    import minigen.models.train_autoencoder
+    import minigen.runs
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(minigen.models.train_autoencoder, "train", interrupted)
+    monkeypatch.setattr(minigen.runs, "train", interrupted)
     status, _, err = run_cli(["train", "vae", "--out", tmp_path / "r"], capsys)
     assert status == 130
     assert f"--resume {tmp_path / 'r'}" in err
 
 
 def test_readme_lists_every_training_command():
-    import minigen.cli
+    import minigen.runs
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Training commands")[1].split("\n## ")[0]
-    names = [n for family in minigen.cli.FAMILIES for n in family.TRAIN_MODELS]
+    names = list(minigen.runs.MODELS)
     missing = [n for n in names if f"`{n}`" not in section and f"`{n} " not in section]
     assert not missing, f"README's 'Training commands' table lacks {missing}"
 

@@ -10,10 +10,9 @@ from minigen import backend, nn
 from minigen.data import load_digits
 from minigen.generative import ImagePool
 from minigen.models.gans import dcgan_init_
-from minigen.models.cyclegan import (PAPER, SMALL, CycleGAN, PatchDiscriminator,
-                                     ResnetGenerator, discriminator_step, generator_step,
-                                     linear_decay, make_optimizers,
-                                     make_schedulers, training_step)
+from minigen.models.cyclegan import PAPER, SMALL, CycleGAN, PatchDiscriminator, ResnetGenerator
+from minigen.training.cyclegan import (discriminator_step, generator_step, linear_decay,
+                                       make_optimizers, make_schedulers, training_step)
 
 np = backend.np
 

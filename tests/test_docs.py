@@ -52,3 +52,27 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed"
+
+
+def _formula_table():
+    section = README.read_text().split("## Where is each formula")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    for row in rows:
+        where = row.rstrip(" |").rsplit("|", 1)[1]
+        path, names = where.split(":", 1)
+        yield path.strip(" `"), [n.strip(" `") for n in names.split(",")]
+
+
+def test_readme_formula_table_names_functions_that_exist():
+    """Every ``file: function`` of the README's "Where is each formula" table exists."""
+    table = list(_formula_table())
+    assert len(table) >= 20
+    root = README.parent
+    for path, names in table:
+        assert (root / path).is_file(), path
+        module = importlib.import_module(path[:-len(".py")].replace("/", "."))
+        for name in names:
+            obj = module
+            for part in name.split("."):
+                assert hasattr(obj, part), f"README: {path} has no {name}"
+                obj = getattr(obj, part)

@@ -7,9 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from minigen.models.runs import CHECKPOINT, METRICS, ConfigError
-from minigen.models.train_cyclegan import (TRAIN_MODELS, TRANSLATIONS, CycleGANConfig,
-                                           add_train_command, read_run, sample_run, train)
+from minigen.cli import add_train_command
+from minigen.runs import CHECKPOINT, METRICS, sample_run, train
+from minigen.runs.cyclegan import CycleGANRun
+from minigen.training.config import ConfigError
+from minigen.training.cyclegan import CycleGANConfig
+
+TRAIN_MODELS = ("cyclegan",)
+TRANSLATIONS = "translations.png"
+read_run = CycleGANRun.read
 from minigen.serialization import load
 
 TINY = dict(ngf=4, n_blocks=1, ndf=4, n_layers=2, batch_size=8, train_size=16, test_size=20,
@@ -168,7 +174,7 @@ def test_unknown_model_name():
 
 
 def test_interrupt_says_how_to_resume(tmp_path, monkeypatch, capsys):
-    import minigen.models.train_cyclegan as module
+    import minigen.runs as module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

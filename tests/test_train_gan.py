@@ -9,10 +9,12 @@ import pytest
 import minigen
 from minigen import backend
 from minigen.data import load_digits
-from minigen.models.runs import CHECKPOINT, METRICS, ConfigError
-from minigen.models.train_gan import (DEFAULTS, LOG_KEYS, TRAIN_MODELS, GANConfig, GANTraining,
-                                      add_train_command, fixed_noise_grid, load_run, sample_run,
-                                      to_signed, train)
+from minigen.cli import add_train_command
+from minigen.models.gans import to_signed
+from minigen.runs import CHECKPOINT, METRICS, load_run, sample_run, train
+from minigen.training.config import ConfigError
+from minigen.training.gans import DEFAULTS, LOG_KEYS, GANConfig, GANTraining, fixed_noise_grid
+from minigen.training.gans import MODELS as TRAIN_MODELS
 
 np = backend.np
 TINY = dict(batch_size=8, latent_dim=8, width=4, epoch_samples=20, final_samples=30,
@@ -196,13 +198,13 @@ def test_train_prints_the_final_metrics(tmp_path, capsys):
 
 
 def test_the_fixed_noise_batch_is_fixed_and_cgan_rows_are_classes(runs):
-    game, _ = load_run(runs / "cgan")
+    game = load_run(runs / "cgan").game
     a, labels = fixed_noise_grid(game.generator, 0)
     b, _ = fixed_noise_grid(game.generator, 0)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 10))
     assert a.shape == (100, 1, 28, 28)
-    g, _ = load_run(runs / "dcgan")
+    g = load_run(runs / "dcgan").game
     assert fixed_noise_grid(g.generator, 0)[1] is None
 
 
@@ -216,7 +218,7 @@ def test_resume_equals_an_uninterrupted_run(runs, tmp_path, name):
         for epoch in summary["epochs"]:
             del epoch["seconds"], epoch["images_per_second"]
     assert resumed == straight
-    a, b = load_run(tmp_path / "r")[0], load_run(runs / name)[0]
+    a, b = load_run(tmp_path / "r").game, load_run(runs / name).game
     for key, value in a.generator.state_dict().items():
         np.testing.assert_array_equal(value, b.generator.state_dict()[key])
 
@@ -300,15 +302,15 @@ def test_bad_folders_and_resumes(runs, tmp_path):
     with pytest.raises(ConfigError, match="unknown loss 'wasserstein'"):
         GANConfig("dcgan", loss="wasserstein").check()
     with pytest.raises(ConfigError, match="unknown model"):
-        add_train_command(argparse.ArgumentParser().add_subparsers(), "vae")
+        add_train_command(argparse.ArgumentParser().add_subparsers(), "transformer")
 
 
 def test_ctrl_c_says_how_to_go_on(tmp_path, capsys, monkeypatch):
-    import minigen.models.train_gan as train_gan
+    import minigen.runs
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(train_gan, "train", interrupted)
+    monkeypatch.setattr(minigen.runs, "train", interrupted)
     assert command("dcgan", "--out", tmp_path / "r", "--no-progress") == 130
     assert f"--resume {tmp_path / 'r'}" in capsys.readouterr().err
 

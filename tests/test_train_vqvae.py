@@ -7,10 +7,24 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from minigen.models.runs import ConfigError
-from minigen.models.train_vqvae import (TRAIN_MODELS, PixelCNNConfig, VQVAEConfig,
-                                        add_train_command, load_pixelcnn, load_vqvae,
-                                        sample_run, train_pixelcnn, train_vqvae)
+from minigen.cli import add_train_command
+from minigen.runs import load_run, sample_run
+from minigen.runs import train as train_vqvae
+from minigen.runs import train as train_pixelcnn
+from minigen.training.config import ConfigError
+from minigen.training.vqvae import PixelCNNConfig, VQVAEConfig
+
+TRAIN_MODELS = ("vqvae", "pixelcnn")
+
+
+def load_vqvae(folder):
+    run = load_run(folder)
+    return run.model, run.config
+
+
+def load_pixelcnn(folder):
+    run = load_run(folder)
+    return run.prior, run.vqvae
 from minigen.serialization import load
 
 TINY = dict(train_size=64, test_size=32, batch_size=32)
@@ -67,9 +81,9 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, vqvae_run):
     for name, value in whole["model"].items():
         assert_array_equal(resumed["model"][name], value, err_msg=name)
     strip = [{k: v for k, v in e.items() if k not in ("seconds", "images_per_second")}
-             for e in whole["metrics"]]
+             for e in whole["metrics"]["epochs"]]
     assert [{k: v for k, v in e.items() if k not in ("seconds", "images_per_second")}
-            for e in resumed["metrics"]] == strip
+            for e in resumed["metrics"]["epochs"]] == strip
 
 
 def test_pixelcnn_run_resume_and_samples(tmp_path, vqvae_run):
@@ -81,7 +95,7 @@ def test_pixelcnn_run_resume_and_samples(tmp_path, vqvae_run):
     resumed, whole = load(tmp_path / "p" / "checkpoint.npz"), load(tmp_path / "q" / "checkpoint.npz")
     for name, value in whole["model"].items():
         assert_array_equal(resumed["model"][name], value, err_msg=name)
-    assert [e["test"] for e in resumed["metrics"]] == [e["test"] for e in whole["metrics"]]
+    assert [e["test"] for e in resumed["metrics"]["epochs"]] == [e["test"] for e in whole["metrics"]["epochs"]]
 
     metrics = json.loads((tmp_path / "q" / "metrics.json").read_text())
     assert 0 < metrics["test_loss"] < np.log(128) + 1

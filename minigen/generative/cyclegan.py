@@ -86,7 +86,7 @@ class ImagePool:
     mode. ``size=0`` turns the pool off. Seeded: the same ``seed`` gives the same choices.
 
     ``state_dict()`` holds the stored images (not the choices' generator: a training loop
-    that resumes re-seeds it, as ``minigen.models.train_cyclegan`` does every epoch).
+    that resumes re-seeds it, as ``minigen.runs.cyclegan`` does every epoch).
     """
 
     def __init__(self, size: int = 50, seed: int | None = None) -> None:

@@ -4,7 +4,7 @@ Later lectures use it as a judge of generated digits: the class it predicts (doe
 conditional model draw the digit it was asked for?), its confidence, and its
 penultimate features (for a Fréchet distance between generated and real digits).
 Trained weights ship with minigen (``pretrained=True``); ``python -m
-minigen.models.train_classifier`` reproduces them.
+minigen.training.classifier`` reproduces them.
 
 Architecture (x: (N, 1, 28, 28), pixels in [0, 1]):
 

@@ -1,4 +1,4 @@
-"""CycleGAN's networks and its training step: ``ResnetGenerator``, ``PatchDiscriminator``, ``CycleGAN``.
+"""CycleGAN's networks: ``ResnetGenerator``, ``PatchDiscriminator``, ``CycleGAN``.
 
 Two generators translate between domains X and Y with no paired examples (*datos no
 emparejados*): G: X -> Y and F: Y -> X. Two discriminators judge: D_Y tells real y from
@@ -39,13 +39,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from minigen import nn
-from minigen.generative import (ImagePool, cyclegan_generator_objective,
-                                lsgan_discriminator_loss)
 from minigen.models.gans import dcgan_init_
 from minigen.ops.arguments import as_tensor
-from minigen.optim import Adam
-from minigen.optim.lr_scheduler import LambdaLR
-from minigen.optim.optimizer import Optimizer
 from minigen.tensor import Tensor
 
 # The paper's networks (256x256 photos: 9 blocks; 128x128: 6) and the course's small ones
@@ -250,97 +245,3 @@ class CycleGAN(nn.Module):
 
 
 # ---------------------------------------------------------------- training
-def make_optimizers(model: CycleGAN, lr: float = 2e-4,
-                    betas: tuple[float, float] = (0.5, 0.999)) -> tuple[Adam, Adam]:
-    """(one Adam over both generators, one over both discriminators), the paper's settings."""
-    return (Adam(model.generator_parameters(), lr=lr, betas=betas),
-            Adam(model.discriminator_parameters(), lr=lr, betas=betas))
-
-
-def linear_decay(n_epochs: int, n_epochs_decay: int) -> Callable[[int], float]:
-    """The factor of the lr at epoch t (from 0): 1 for ``n_epochs`` epochs, then linearly
-    down towards 0 over ``n_epochs_decay`` more (the reference code's rule):
-
-        factor(t) = 1 - max(0, t + 1 - n_epochs) / (n_epochs_decay + 1)
-
-    >>> rule = linear_decay(2, 3)
-    >>> [rule(t) for t in range(5)]
-    [1.0, 1.0, 0.75, 0.5, 0.25]
-    """
-    def factor(epoch: int) -> float:
-        return 1.0 - max(0, epoch + 1 - n_epochs) / (n_epochs_decay + 1)
-    return factor
-
-
-def make_schedulers(optimizers: tuple[Optimizer, ...], n_epochs: int,
-                    n_epochs_decay: int) -> list[LambdaLR]:
-    """A ``LambdaLR`` with ``linear_decay`` per optimizer; step them once per epoch."""
-    return [LambdaLR(opt, linear_decay(n_epochs, n_epochs_decay)) for opt in optimizers]
-
-
-@dataclass
-class Translations:
-    """What the generator step computed (detached fakes feed the discriminator step)."""
-
-    fake_y: Tensor     # G(x)
-    fake_x: Tensor     # F(y)
-
-
-def generator_step(model: CycleGAN, opt_g: Optimizer, x: Tensor, y: Tensor,
-                   lambda_cyc: float = 10.0, lambda_id: float | None = None
-                   ) -> tuple[dict[str, float], Translations]:
-    """One update of G and F on the total objective, with both discriminators frozen.
-
-    D_X and D_Y still compute the adversarial terms (their gradient flows back into
-    the fakes), but ``requires_grad_(False)`` keeps their weights out of the graph: no
-    ``.grad`` is made for them, so the generators' step never moves the judges.
-    Returns the loss parts (floats) and the translations (detached).
-    """
-    lambda_id = 0.5 * lambda_cyc if lambda_id is None else lambda_id
-    model.d_x.requires_grad_(False)
-    model.d_y.requires_grad_(False)
-    try:
-        fake_y, rec_x, fake_x, rec_y = model(x, y)         # G(x), F(G(x)), F(y), G(F(y))
-        g_y = model.g(y) if lambda_id else None            # identity: G(y) ≈ y, F(x) ≈ x
-        f_x = model.f(x) if lambda_id else None
-        objective = cyclegan_generator_objective(model.d_y(fake_y), model.d_x(fake_x), x, rec_x,
-                                                 y, rec_y, g_y, f_x, lambda_cyc, lambda_id)
-        opt_g.zero_grad()
-        objective.total.backward()
-        opt_g.step()
-    finally:
-        model.d_x.requires_grad_(True)
-        model.d_y.requires_grad_(True)
-    parts = {"g_total": objective.total.item(), "gan_g": objective.gan_g.item(),
-             "gan_f": objective.gan_f.item(), "cycle": objective.cycle.item(),
-             "identity": objective.identity.item()}
-    return parts, Translations(fake_y.detach(), fake_x.detach())
-
-
-def discriminator_step(model: CycleGAN, opt_d: Optimizer, x: Tensor, y: Tensor,
-                       fakes: Translations, pool_x: ImagePool, pool_y: ImagePool
-                       ) -> dict[str, float]:
-    """One update of D_X and D_Y: real images against fakes drawn through the pools.
-
-    L_D = ½ [mean (D(real) - 1)² + mean D(fake)²] for each (``lsgan_discriminator_loss``).
-    """
-    loss_d_y = lsgan_discriminator_loss(model.d_y(y), model.d_y(pool_y.query(fakes.fake_y)))
-    loss_d_x = lsgan_discriminator_loss(model.d_x(x), model.d_x(pool_x.query(fakes.fake_x)))
-    opt_d.zero_grad()
-    (loss_d_x + loss_d_y).backward()
-    opt_d.step()
-    return {"d_x": loss_d_x.item(), "d_y": loss_d_y.item()}
-
-
-def training_step(model: CycleGAN, opt_g: Optimizer, opt_d: Optimizer, x: Any, y: Any,
-                  pool_x: ImagePool, pool_y: ImagePool, lambda_cyc: float = 10.0,
-                  lambda_id: float | None = None) -> dict[str, float]:
-    """One CycleGAN iteration on a batch x (N, C, H, W) of X and y of Y, pixels in [-1, 1]:
-    the generators first (discriminators frozen), then both discriminators."""
-    x, y = as_tensor(x), as_tensor(y)
-    if x.shape[1:] != y.shape[1:]:
-        raise ValueError(f"CycleGAN training_step: x {x.shape} and y {y.shape} must be images "
-                         "of the same size")
-    parts, fakes = generator_step(model, opt_g, x, y, lambda_cyc, lambda_id)
-    parts.update(discriminator_step(model, opt_d, x, y, fakes, pool_x, pool_y))
-    return parts

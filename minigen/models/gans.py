@@ -98,9 +98,16 @@ def _check_images(owner: str, x: Any) -> Tensor:
     return x
 
 
-def to_unit(images: Tensor) -> Tensor:
-    """[-1, 1] -> [0, 1]: x = (G(z) + 1) / 2, detached (for metrics and pictures)."""
-    return ((images + 1.0) * 0.5).detach()
+def to_signed(images: Any) -> Any:
+    """[0, 1] -> [-1, 1], the range of the generator's tanh: x ↦ 2x - 1 (arrays or tensors)."""
+    return images * 2.0 - 1.0
+
+
+def to_unit(images: Any) -> Any:
+    """[-1, 1] -> [0, 1]: x = (G(z) + 1) / 2 (arrays, or tensors detached: for metrics and
+    pictures)."""
+    unit = (images + 1.0) * 0.5
+    return unit.detach() if isinstance(unit, Tensor) else unit
 
 
 def label_planes(labels: Any, n: int, owner: str, xp: Any) -> Tensor:

@@ -14,7 +14,8 @@ the vectors z_q being rows of a learned codebook (*libro de códigos*) (K, D). T
 var(x) is the variance of the training pixels (a constant: the reconstruction loss is then
 about 1 for a model that outputs the mean image). With ``ema=True`` the codebook is not
 learned by gradient but is a running mean of the encoder outputs that chose each code
-(``ema_update``), and the codebook loss is dropped.
+(``ema_update``), and the codebook loss is dropped. The loss of a batch is
+``minigen.training.vqvae.vqvae_loss``.
 
 A VQ-VAE alone is not a generative model: its prior over the codes is uniform and codes
 drawn uniformly decode to noise. ``minigen.models.pixelcnn`` learns that prior.
@@ -25,8 +26,6 @@ drawn uniformly decode to noise. ``minigen.models.pixelcnn`` learns that prior.
 >>> out = model(minigen.rand(2, 1, 28, 28))
 >>> out.x_hat.shape, out.z_e.shape, out.indices.shape
 ((2, 1, 28, 28), (2, 16, 7, 7), (2, 7, 7))
->>> sorted(model.loss_parts(minigen.rand(2, 1, 28, 28)))
-['codebook', 'commitment', 'loss', 'reconstruction']
 """
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ from minigen import backend, nn
 from minigen.generative.vq import (code_counts, codebook_loss, commitment_loss, ema_update,
                                    lookup, quantize)
 from minigen.grad_mode import no_grad
-from minigen.ops import mean, sigmoid
+from minigen.ops import sigmoid
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -274,25 +273,6 @@ class VQVAE(nn.Module):
         z_e = self.encode(x)                                         # (N, D, 7, 7)
         quantized = self.quantizer(z_e)
         return VQVAEOutput(self.decode(quantized.z_q), z_e, quantized)
-
-    def loss_parts(self, x: Any, out: VQVAEOutput | None = None) -> dict[str, Tensor]:
-        """The loss of a batch and its parts: ``loss``, ``reconstruction``, ``codebook``
-        (not with ``ema``) and ``commitment``, each a scalar Tensor.
-
-        L = mean((x - x̂)²) / var(x) + L_codebook + β L_commit.
-
-        ``out`` is ``self(x)`` if already computed (else it is computed here).
-        """
-        x = as_tensor(x)
-        out = self(x) if out is None else out
-        diff = x - out.x_hat
-        reconstruction = mean(diff * diff) / self.data_variance
-        q = out.quantized
-        parts = {"loss": reconstruction + q.loss, "reconstruction": reconstruction}
-        if q.codebook is not None:
-            parts["codebook"] = q.codebook
-        parts["commitment"] = q.commitment
-        return parts
 
     def codes(self, x: Any) -> Tensor:
         """The code map k (N, 7, 7) of images x: what the prior models."""

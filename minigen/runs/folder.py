@@ -1,18 +1,16 @@
-"""Run folders: what every ``minigen train`` command shares.
+"""Run folders: the files of a training run, checked before anything is written.
 
 A training *run* lives in one folder: ``checkpoint.npz`` (``minigen.save`` of a dict with
 at least ``"epoch"``, ``"config"`` and ``"metrics"``), ``metrics.json`` and PNG grids, all
 rewritten atomically after every epoch, so the folder always describes one finished
 epoch and an interrupted run can go on from it (``--resume DIR``).
 
-The helpers here check everything before anything is written (``ConfigError``, whose
-message reads as a command-line error), write files atomically, and check that a resumed
-run keeps its config. Each model family (``train_autoencoder``, ``train_vqvae``,
-``train_gan``, ``train_cyclegan``) builds its command on them.
+The helpers here check folders and checkpoints before anything is written
+(``ConfigError``, whose message reads as a command-line error), write files atomically,
+and check that a resumed run keeps its config.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -20,77 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from minigen.serialization import load
+from minigen.training.config import ConfigError, RunConfig, flag
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.json"
-
-
-class ConfigError(ValueError):
-    """A bad setting, folder or checkpoint, found before anything is trained or written."""
-
-
-def flag(name: str) -> str:
-    """The command-line flag of a config field: ``batch_size`` -> ``--batch-size``."""
-    return "--" + name.replace("_", "-")
-
-
-def check_int(name: str, value: Any, minimum: int) -> None:
-    """Raise a ConfigError unless ``value`` is an int >= ``minimum`` (bools are not ints here)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConfigError(f"{flag(name)} must be {what}, got {value!r}")
-
-
-def check_positive(name: str, value: Any) -> None:
-    """Raise a ConfigError unless ``value`` is a number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ConfigError(f"{flag(name)} must be a positive number, got {value!r}")
-
-
-def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
-    """Raise a ConfigError unless ``value`` is one of ``choices``."""
-    choices = list(choices)
-    if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
-
-
-class RunConfig:
-    """The base of every run's config (a dataclass with at least the fields ``model`` — the
-    word after ``minigen train`` —, ``epochs``, ``batch_size``, ``lr``, ``seed``,
-    ``train_size`` and ``test_size``): dict round trips for the checkpoint and
-    metrics.json, and the checks they all share."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Any:
-        """The config stored in a checkpoint; a ConfigError names fields it does not know."""
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"the run's config has unknown fields {unknown}")
-        return cls(**values)
-
-    @classmethod
-    def check_stored(cls, values: dict[str, Any]) -> None:
-        """Raise unless ``values`` (a checkpoint's config) is a valid config of this class:
-        the ``check_config`` of ``read_checkpoint``."""
-        cls.from_dict(values).check()  # type: ignore[attr-defined] — each config has check()
-
-    def check_common(self, models: Iterable[str], positive: Iterable[str] = ()) -> None:
-        """Raise a ConfigError naming the first bad shared field: ``model`` one of ``models``;
-        ``epochs``, ``batch_size`` and the fields named in ``positive`` integers >= 1;
-        ``seed`` >= 0; ``train_size`` and ``test_size`` None or >= 1; ``lr`` > 0."""
-        values = vars(self)
-        check_choice("model", values["model"], models)
-        for name in ("epochs", "batch_size", *positive):
-            check_int(name, values[name], minimum=1)
-        check_int("seed", values["seed"], minimum=0)
-        for name in ("train_size", "test_size"):
-            if values[name] is not None:
-                check_int(name, values[name], minimum=1)
-        check_positive("lr", values["lr"])
 
 
 def check_out_folder(out: str | os.PathLike, may_hold_run: bool = False) -> Path:
@@ -140,10 +71,10 @@ def read_checkpoint(folder: str | os.PathLike, keys: Iterable[str] = ("model", "
         if not isinstance(checkpoint, dict):
             raise ConfigError("it holds no dict")
         missing = sorted(needed - set(checkpoint))
+        if check_config is not None and "config" in checkpoint:
+            check_config(checkpoint["config"])     # first: "a run of another model" says more
         if missing:
             raise ConfigError(f"the keys {', '.join(missing)} are missing")
-        if check_config is not None:
-            check_config(checkpoint["config"])
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise ConfigError(f"{path} is not a checkpoint of 'minigen train': {err}") from err
     return checkpoint
@@ -174,7 +105,7 @@ def start_run(config: RunConfig, out: str | os.PathLike, resume_from: Any,
     """Check everything before anything is written: the config, ``out``, and the run to
     resume (read with ``read``, which checks its checkpoint). Returns the checkpoint to go
     on from, or None for a new run."""
-    config.check()  # type: ignore[attr-defined] — each config has check()
+    config.check()
     if resume_from is None:
         check_out_folder(out)
         return None

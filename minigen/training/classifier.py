@@ -1,6 +1,6 @@
 """Train ``DigitClassifier`` on the embedded digits and save the shipped weights.
 
-    python -m minigen.models.train_classifier [--epochs 20] [--out PATH] [--seed 0]
+    python -m minigen.training.classifier [--epochs 20] [--out PATH] [--seed 0]
 
 Adam (lr 1e-3 decaying linearly to 2e-5), batch 64, small random shifts of the training digits (±1 pixel) so
 the classifier also judges digits that are not perfectly centred, as generated ones

@@ -1,0 +1,64 @@
+"""Training runs: one loop of epochs for every family, and the run folders it writes.
+
+``train(config, out)`` trains the model ``config.model`` names (any family's config from
+``minigen.training``) and writes a run folder after every epoch: ``checkpoint.npz``,
+``metrics.json`` and PNG grids; ``train(config, out, resume_from=folder)`` goes on from a
+run with exactly the numbers of a run that never stopped. ``load_run(folder)`` gives the
+trained run back, ``sample_run`` images drawn from it.
+
+| module          | the runs of                                     |
+|-----------------|-------------------------------------------------|
+| ``loop``        | every family: ``Run`` (what a family provides) and ``train`` |
+| ``folder``      | every family: checks, checkpoints, atomic writes |
+| ``autoencoders``| ``ae``, ``vae``, ``cvae``                       |
+| ``vqvae``       | ``vqvae``, ``pixelcnn`` (the VQ-VAE's prior)    |
+| ``gans``        | ``gan``, ``dcgan``, ``cgan``, ``wgan-gp``       |
+| ``cyclegan``    | ``cyclegan``                                    |
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import minigen
+from minigen.runs.autoencoders import AutoencoderRun
+from minigen.runs.cyclegan import CycleGANRun
+from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
+from minigen.runs.gans import GANRun
+from minigen.runs.loop import Run, train
+from minigen.runs.vqvae import PixelCNNRun, VQVAERun
+from minigen.training.config import ConfigError, check_int
+
+# The families in the order of the course.
+FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun)
+MODELS: dict[str, type[Run]] = {name: family for family in FAMILIES
+                                for name in family.config_class.MODELS}
+
+
+def family_of(model: Any) -> type[Run]:
+    """The ``Run`` class of ``model`` (a name after ``minigen train``)."""
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    return MODELS[model]
+
+
+def load_run(folder: str | os.PathLike) -> Run:
+    """The trained run in ``folder`` (any family), its models in evaluation mode; a
+    ConfigError says what is wrong with the folder or its checkpoint."""
+    model = read_checkpoint(folder, keys=())["config"].get("model")
+    return family_of(model).load(folder)
+
+
+def sample_run(folder: str | os.PathLike, n: int, label: int | None = None,
+               seed: int = 0) -> tuple[Any, Any]:
+    """n images (n, 1, 28, 28) NumPy float32 in [0, 1] from the run in ``folder``, and their
+    labels (conditional models) or None; the same ``seed`` draws the same images."""
+    check_int("n", n, minimum=1)
+    check_int("seed", seed, minimum=0)
+    run = load_run(folder)
+    minigen.manual_seed(seed)
+    return run.sample(n, label)
+
+
+__all__ = ["CHECKPOINT", "FAMILIES", "METRICS", "MODELS", "Run", "family_of", "load_run",
+           "sample_run", "train"]
