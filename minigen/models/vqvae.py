@@ -223,8 +223,7 @@ class VQVAE(nn.Module):
                  ema: bool = False, restart_dead: int | None = None,
                  data_variance: float = 1.0) -> None:
         super().__init__()
-        if not data_variance > 0:
-            raise ValueError(f"VQVAE: data_variance must be > 0, got {data_variance!r}")
+        checks.positive_number("VQVAE", "data_variance", data_variance)
         self.encoder = nn.Sequential(
             nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),     # (N, 32, 14, 14)
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),    # (N, 64, 7, 7)
