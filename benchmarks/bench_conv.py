@@ -188,6 +188,9 @@ def main() -> None:
     parser.add_argument("--cases", default="abcdef",
                         help="which cases to run, by letter (default: all, abcdef)")
     args = parser.parse_args()
+    # Time what a training run gets: freed arrays kept for reuse (MINIGEN_MALLOC=system
+    # times glibc's default instead; benchmarks/README.md compares the two).
+    mg.memory.tune_allocator()
     cases: list[tuple[str, Any]] = [
         ("(a) conv2d N=64 1->32 28x28 k3 s2 p1", conv_case(64, 1, 32, 28, 2, 1)),
         ("(b) conv2d N=64 32->64 14x14 k3 s2 p1", conv_case(64, 32, 64, 14, 2, 1)),
@@ -197,8 +200,9 @@ def main() -> None:
         ("(f) DigitClassifier training step, batch 64", classifier_step_case()),
     ]
     threads = f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""
+    malloc = "tuned" if mg.memory.is_tuned() else "as it is"
     print(f"minigen {mg.__version__}, numpy {np.__version__}{threads}, "
-          f"Python {platform.python_version()}, float32, forward+backward\n")
+          f"Python {platform.python_version()}, float32, forward+backward, malloc {malloc}\n")
     print("| case | minigen ms | torch ms | minigen / torch | minigen peak MB |")
     print("|---|---:|---:|---:|---:|")
     for name, case in cases:

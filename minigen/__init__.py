@@ -6,10 +6,6 @@
 >>> x.grad.tolist()
 [2.0, 4.0]
 """
-from minigen.memory import keep_freed_memory  # isort: skip
-
-keep_freed_memory()   # training reuses its arrays instead of page-faulting them in each step
-
 # Tensor first: its module pulls in the engine and the ops, which are built on it.
 from minigen.tensor import Tensor  # isort: skip
 from minigen import backend
@@ -29,5 +25,6 @@ from minigen.ops import (abs, argmax, argmin, broadcast_to, cast, clip, concat, 
 from minigen.ops import add, getitem  # noqa: F401
 from minigen.serialization import load, save
 from minigen import nn, optim  # minigen.nn.Linear, minigen.optim.Adam, as in PyTorch
+from minigen import memory  # noqa: F401 — minigen.memory.tune_allocator(), for training
 
 __version__ = "0.1.0"

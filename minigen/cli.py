@@ -126,10 +126,6 @@ def _sample(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".npz", ".png"):
         raise UsageError(f"--out {args.out} must end in .npz or .png")
-    if isinstance(args.n, bool) or args.n < 1:
-        raise UsageError(f"--n must be a positive integer, got {args.n}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be an integer >= 0, got {args.seed}")
     folder = args.out.absolute().parent
     if not folder.is_dir():
         raise UsageError(f"cannot write --out {args.out}: the folder {folder} does not exist")

@@ -15,7 +15,7 @@ import math
 import os
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.tensor import Tensor
 
 
@@ -42,10 +42,8 @@ def image_grid(images: Any, nrow: int = 8, padding: int = 2, pad_value: float = 
     if array.ndim != 3 or array.shape[0] == 0:
         raise ValueError(f"image_grid: expected images (N, 1, H, W) or (N, H, W) with N >= 1, "
                          f"got shape {array.shape}")
-    if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
-        raise ValueError(f"image_grid: nrow must be a positive integer, got {nrow!r}")
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"image_grid: padding must be a non-negative integer, got {padding!r}")
+    nrow = checks.positive_int("image_grid", "nrow", nrow)
+    padding = checks.positive_int("image_grid", "padding", padding, minimum=0)
     n, h, w = array.shape
     ncol = min(nrow, n)
     rows = math.ceil(n / ncol)
@@ -131,8 +129,7 @@ def moving_average(values: Any, window: int) -> Any:
     """
     np = backend.np
     values = np.asarray(values, dtype=np.float64)
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"moving_average: window must be a positive integer, got {window!r}")
+    window = checks.positive_int("moving_average", "window", window)
     if values.ndim != 1 or len(values) < window:
         raise ValueError(f"moving_average: need a 1-D sequence of at least {window} values, "
                          f"got shape {values.shape}")

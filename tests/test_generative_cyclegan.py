@@ -66,7 +66,7 @@ def test_image_pool_is_seeded_and_size_zero_passes_through():
     assert all(np.array_equal(a, b) for a, b in zip(run(7), run(7)))
     off = ImagePool(size=0)
     assert np.array_equal(off.query(batches[0]).numpy(), batches[0].numpy())
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="ImagePool: size must be an integer >= 0, got -1"):
         ImagePool(size=-1)
 
 

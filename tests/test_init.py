@@ -175,7 +175,8 @@ def test_manual_seed_repeats_the_draws():
 def test_bad_arguments_raise_and_leave_the_tensor_unchanged():
     w = minigen.full((4, 3), 0.25)
     for call, error, match in [
-        (lambda: init.normal_(w, 0, -1.0), ValueError, "std must be non-negative"),
+        (lambda: init.normal_(w, 0, -1.0), ValueError,
+         "normal_: std must be a number >= 0, got -1.0"),
         (lambda: init.uniform_(w, 1.0, 0.0), ValueError, "above upper bound"),
         (lambda: init.kaiming_uniform_(w, mode="fan_avg"), ValueError, "fan_in' or 'fan_out"),
         (lambda: init.kaiming_normal_(w, nonlinearity="gelu"), ValueError, "unsupported"),

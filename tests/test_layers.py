@@ -139,5 +139,5 @@ def test_residual_block_adds_its_input(norm, padding_mode):
 
 
 def test_residual_block_rejects_unknown_norm():
-    with pytest.raises(ValueError, match="norm must be one of"):
+    with pytest.raises(ValueError, match="ResidualBlock: norm must be 'instance', 'batch' or 'none', got 'layer'"):
         nn.ResidualBlock(4, norm="layer")

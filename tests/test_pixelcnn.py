@@ -126,7 +126,7 @@ def test_pixelcnn_errors():
         prior(np.full((1, 7, 7), 4))
     with pytest.raises(ValueError, match="PixelCNN.sample: n must be"):
         prior.sample(0)
-    with pytest.raises(ValueError, match="PixelCNN.sample: temperature must be > 0"):
+    with pytest.raises(ValueError, match="PixelCNN.sample: temperature must be a positive number, got 0"):
         prior.sample(2, temperature=0)
     with pytest.raises(ValueError, match="PixelCNN: num_codes"):
         PixelCNN(num_codes=1)

@@ -38,7 +38,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.data.embedded import load_digits
 
 DOMAIN_PAIRS: dict[str, tuple[str, str]] = {"thin-thick": ("thin", "thick"),
@@ -58,9 +58,7 @@ _SUPERSAMPLE = 4          # render at 4x the resolution, then average 4x4 blocks
 # ---------------------------------------------------------------- erosion and dilation
 def _neighbourhood(images: Any, reduce: Callable[..., Any], footprint: str) -> Any:
     """``reduce`` (min or max) over the 3×3 neighbourhood of every pixel of (..., H, W)."""
-    if footprint not in FOOTPRINTS:
-        raise ValueError(f"erode/dilate: footprint must be one of {tuple(FOOTPRINTS)}, "
-                         f"got {footprint!r}")
+    checks.one_of("erode/dilate", "footprint", footprint, tuple(FOOTPRINTS))
     if getattr(images, "ndim", 0) < 2:
         raise ValueError(f"erode/dilate: expected images (..., H, W), got {type(images).__name__} "
                          f"of shape {getattr(images, 'shape', None)}")
@@ -279,8 +277,7 @@ def load_unpaired(pair: str = "thin-thick", seed: int = 0, train_size: int | Non
     if pair not in DOMAIN_PAIRS:
         raise ValueError(f"load_unpaired: unknown pair {pair!r}; expected one of "
                          + ", ".join(DOMAIN_PAIRS))
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"load_unpaired: seed must be an integer >= 0, got {seed!r}")
+    seed = checks.positive_int("load_unpaired", "seed", seed, minimum=0)
     _check_size("train_size", train_size, 2000)
     _check_size("test_size", test_size, 1000)
     data = _build(pair, seed, train_size, test_size)          # cached: hand out copies

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.ops import abs, clip, getitem, log, log_softmax, mean, softplus, sum, where
 from minigen.ops.arguments import as_tensor, as_tensors
 from minigen.tensor import Tensor
@@ -18,13 +18,10 @@ from minigen.tensor import Tensor
 def apply_reduction(loss: Tensor, reduction: str, name: str) -> Tensor:
     """``loss`` reduced as PyTorch's ``reduction`` argument says ("mean", "sum" or "none");
     ``name`` is the loss named in the error for any other value."""
+    checks.one_of(name, "reduction", reduction, ("mean", "sum", "none"))
     if reduction == "mean":
         return mean(loss)
-    if reduction == "sum":
-        return sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return sum(loss) if reduction == "sum" else loss
 
 
 def _same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
@@ -101,10 +98,8 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
         if target_t.shape != (input.shape[0],):
             raise ValueError(f"cross_entropy: class-index target must have shape "
                              f"({input.shape[0]},), got {target_t.shape}")
-        labels = target_t.data
-        if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[1]):
-            raise ValueError(f"cross_entropy: class indices must lie in [0, {input.shape[1]}), "
-                             f"got values from {int(labels.min())} to {int(labels.max())}")
+        labels = checks.indices_in_range("cross_entropy", "class indices", target_t.data,
+                                         input.shape[1])
         rows = backend.array_module(labels).arange(input.shape[0])
         loss = -getitem(log_p, (rows, labels))  # (N,)
     else:

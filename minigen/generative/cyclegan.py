@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.functional.losses import l1_loss
 from minigen.generative.gan import lsgan_generator_loss
 from minigen.ops import stack
@@ -90,9 +90,7 @@ class ImagePool:
     """
 
     def __init__(self, size: int = 50, seed: int | None = None) -> None:
-        if not isinstance(size, int) or size < 0:
-            raise ValueError(f"ImagePool: size must be a non-negative integer, got {size!r}")
-        self.size = size
+        self.size = checks.positive_int("ImagePool", "size", size, minimum=0)
         self.images: list[Tensor] = []
         seed = int(backend.rng().integers(0, 2**31)) if seed is None else seed
         self._rng = backend.np.random.default_rng(seed)

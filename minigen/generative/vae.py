@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.functional.losses import (apply_reduction, binary_cross_entropy_with_logits,
                                        mse_loss)
 from minigen.ops import exp, sum
@@ -110,12 +110,11 @@ def elbo_loss(logits: Any, x: Any, mu: Any, logvar: Any, beta: float = 1.0,
     logits, x = as_tensor(logits), as_tensor(x)
     if logits.shape != x.shape:
         raise ValueError(f"elbo_loss: logits shape {logits.shape} and x shape {x.shape} differ")
+    checks.one_of("elbo_loss", "likelihood", likelihood, ("bernoulli", "gaussian"))
     if likelihood == "bernoulli":
         per_pixel = binary_cross_entropy_with_logits(logits, x, reduction="none")
-    elif likelihood == "gaussian":
-        per_pixel = mse_loss(logits, x, reduction="none")
     else:
-        raise ValueError(f"elbo_loss: likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+        per_pixel = mse_loss(logits, x, reduction="none")
     n = x.shape[0]
     reconstruction = sum(per_pixel) * (1.0 / n)      # Σ over pixels, mean over images
     kl = kl_divergence(mu, logvar, reduction="mean")  # Σ over latents, mean over images

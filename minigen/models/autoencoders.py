@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, nn
+from minigen import backend, checks, nn
 from minigen.generative import reparameterize
 from minigen.grad_mode import no_grad
 from minigen.ops import concat, one_hot, sigmoid
@@ -104,18 +104,6 @@ class ConvDecoder(nn.Module):
 
 
 # ---------------------------------------------------------------- helpers
-def _check_latent_dim(owner: str, latent_dim: Any) -> int:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"{owner}: latent_dim must be a positive integer, got {latent_dim!r}")
-    return latent_dim
-
-
-def _check_count(owner: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{owner}: n must be a positive integer, got {n!r}")
-    return n
-
-
 def _array_module(model: nn.Module) -> Any:
     """NumPy or CuPy: where the model's parameters live (new tensors go there too)."""
     return backend.array_module(next(iter(model.parameters())).data)
@@ -138,11 +126,7 @@ def _one_hot(owner: str, labels: Any, n: int, num_classes: int, xp: Any) -> Tens
     if array.ndim != 1 or array.shape[0] != n:
         raise ValueError(f"{owner}: labels must have shape ({n},), one per image, "
                          f"got {tuple(array.shape)}")
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{owner}: labels must be integers, got dtype {array.dtype}")
-    if n and (int(array.min()) < 0 or int(array.max()) >= num_classes):
-        raise ValueError(f"{owner}: labels must lie in [0, {num_classes}), got values from "
-                         f"{int(array.min())} to {int(array.max())}")
+    checks.indices_in_range(owner, "labels", array, num_classes)
     return one_hot(array, num_classes)   # (n, num_classes)
 
 
@@ -164,7 +148,7 @@ class Autoencoder(nn.Module):
 
     def __init__(self, latent_dim: int = 16) -> None:
         super().__init__()
-        self.latent_dim = _check_latent_dim("Autoencoder", latent_dim)
+        self.latent_dim = checks.positive_int("Autoencoder", "latent_dim", latent_dim)
         self.encoder = ConvEncoder()                       # (N, 3136)
         self.to_z = nn.Linear(FEATURES, latent_dim)        # (N, D)
         self.decoder = ConvDecoder(latent_dim)             # (N, 1, 28, 28) logits
@@ -183,7 +167,7 @@ class Autoencoder(nn.Module):
 
     def sample(self, n: int) -> Tensor:
         """n images (n, 1, 28, 28) in [0, 1] decoded from z ~ N(0, I) (seeded generator)."""
-        _check_count("Autoencoder.sample", n)
+        checks.positive_int("Autoencoder.sample", "n", n)
         with no_grad():
             return _pixels(self.decode(_standard_normal(self, n, self.latent_dim)))
 
@@ -209,7 +193,7 @@ class VAE(nn.Module):
 
     def __init__(self, latent_dim: int = 16) -> None:
         super().__init__()
-        self.latent_dim = _check_latent_dim(type(self).__name__, latent_dim)
+        self.latent_dim = checks.positive_int(type(self).__name__, "latent_dim", latent_dim)
         self.encoder = ConvEncoder()                         # (N, 3136)
         self.to_mu = nn.Linear(self._head_features(), latent_dim)       # (N, D)
         self.to_logvar = nn.Linear(self._head_features(), latent_dim)   # (N, D)
@@ -239,7 +223,7 @@ class VAE(nn.Module):
 
     def sample(self, n: int) -> Tensor:
         """n new images (n, 1, 28, 28) in [0, 1]: σ(decode(z)) with z ~ N(0, I), the prior."""
-        _check_count(f"{type(self).__name__}.sample", n)
+        checks.positive_int(f"{type(self).__name__}.sample", "n", n)
         with no_grad():
             return _pixels(self.decode(_standard_normal(self, n, self.latent_dim)))
 
@@ -280,9 +264,8 @@ class CVAE(VAE):
     """
 
     def __init__(self, latent_dim: int = 16, num_classes: int = NUM_CLASSES) -> None:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"CVAE: num_classes must be an integer >= 2, got {num_classes!r}")
-        self.num_classes = num_classes   # plain attribute: read by the two methods below
+        # plain attribute: read by the two methods below
+        self.num_classes = checks.positive_int("CVAE", "num_classes", num_classes, minimum=2)
         super().__init__(latent_dim)
 
     def _head_features(self) -> int:
@@ -319,13 +302,13 @@ class CVAE(VAE):
 
     def sample_labels(self, n: int) -> Any:
         """The labels ``sample`` uses when none are given: 0, 1, ..., C-1, 0, 1, ... (n,)."""
-        _check_count("CVAE.sample_labels", n)
+        checks.positive_int("CVAE.sample_labels", "n", n)
         return _array_module(self).arange(n) % self.num_classes
 
     def sample(self, n: int, labels: Any = None) -> Tensor:  # type: ignore[override]
         """n images (n, 1, 28, 28) in [0, 1] of the classes ``labels`` (n,), decoded from
         z ~ N(0, I). Without labels the classes take turns (``sample_labels``)."""
-        _check_count("CVAE.sample", n)
+        checks.positive_int("CVAE.sample", "n", n)
         if labels is None:
             labels = self.sample_labels(n)
         y = _one_hot("CVAE.sample", labels, n, self.num_classes, _array_module(self))

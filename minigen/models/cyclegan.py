@@ -38,7 +38,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from minigen import nn
+from minigen import checks, nn
 from minigen.models.gans import dcgan_init_
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
@@ -48,12 +48,6 @@ from minigen.tensor import Tensor
 # patches; the paper's 3-layer one would see the whole 28x28 image as one patch).
 PAPER: dict[str, int] = {"ngf": 64, "n_blocks": 9, "ndf": 64, "n_layers": 3}
 SMALL: dict[str, int] = {"ngf": 16, "n_blocks": 3, "ndf": 16, "n_layers": 2}
-
-
-def _positive(owner: str, **values: Any) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
 
 
 def _check_images(owner: str, x: Tensor, channels: int, multiple: int = 1) -> None:
@@ -86,9 +80,9 @@ class ResnetGenerator(nn.Module):
 
     def __init__(self, in_ch: int = 3, out_ch: int = 3, ngf: int = 64, n_blocks: int = 9) -> None:
         super().__init__()
-        _positive("ResnetGenerator", in_ch=in_ch, out_ch=out_ch, ngf=ngf)
-        if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 0:
-            raise ValueError(f"ResnetGenerator: n_blocks must be an integer >= 0, got {n_blocks!r}")
+        for name, value in (("in_ch", in_ch), ("out_ch", out_ch), ("ngf", ngf)):
+            checks.positive_int("ResnetGenerator", name, value)
+        checks.positive_int("ResnetGenerator", "n_blocks", n_blocks, minimum=0)
         self.in_ch, self.out_ch, self.ngf, self.n_blocks = in_ch, out_ch, ngf, n_blocks
 
         def block(conv: nn.Module, channels: int) -> nn.Sequential:   # conv - IN - ReLU
@@ -151,9 +145,9 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, in_ch: int = 3, ndf: int = 64, n_layers: int = 3,
                  norm: str = "instance") -> None:
         super().__init__()
-        _positive("PatchDiscriminator", in_ch=in_ch, ndf=ndf, n_layers=n_layers)
-        if norm not in ("instance", "none"):
-            raise ValueError(f"PatchDiscriminator: norm must be 'instance' or 'none', got {norm!r}")
+        for name, value in (("in_ch", in_ch), ("ndf", ndf), ("n_layers", n_layers)):
+            checks.positive_int("PatchDiscriminator", name, value)
+        checks.one_of("PatchDiscriminator", "norm", norm, ("instance", "none"))
         self.in_ch, self.ndf, self.n_layers, self.norm = in_ch, ndf, n_layers, norm
 
         def c(c_in: int, c_out: int, stride: int, normalize: bool = True) -> list[nn.Module]:

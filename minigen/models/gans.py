@@ -51,10 +51,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, nn
+from minigen import backend, checks, nn
 from minigen.grad_mode import no_grad
-from minigen.models.autoencoders import (IMAGE_SHAPE, NUM_CLASSES, _array_module, _check_count,
-                                         _check_latent_dim, _one_hot, _standard_normal)
+from minigen.models.autoencoders import (IMAGE_SHAPE, NUM_CLASSES, _array_module, _one_hot,
+                                         _standard_normal)
 from minigen.ops import concat
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
@@ -75,12 +75,6 @@ def dcgan_init_(module: nn.Module) -> None:
     elif isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
-
-
-def _check_width(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return value
 
 
 def _check_codes(owner: str, z: Any, latent_dim: int) -> Tensor:
@@ -149,7 +143,7 @@ class _GeneratorBase(nn.Module):
 
     def noise(self, n: int) -> Tensor:
         """z ~ N(0, I) of shape (n, Z), from minigen's seeded generator."""
-        _check_count(f"{type(self).__name__}.noise", n)
+        checks.positive_int(f"{type(self).__name__}.noise", "n", n)
         return _standard_normal(self, n, self.latent_dim)
 
     def generate(self, z: Any, labels: Any = None) -> Tensor:
@@ -183,8 +177,8 @@ class MLPGenerator(_GeneratorBase):
 
     def __init__(self, latent_dim: int = LATENT_DIM, hidden: tuple[int, int] = (256, 512)) -> None:
         super().__init__()
-        self.latent_dim = _check_latent_dim("MLPGenerator", latent_dim)
-        h1, h2 = (_check_width("MLPGenerator", "hidden", h) for h in hidden)
+        self.latent_dim = checks.positive_int("MLPGenerator", "latent_dim", latent_dim)
+        h1, h2 = (checks.positive_int("MLPGenerator", "hidden", h) for h in hidden)
         self.layers = nn.Sequential(
             nn.Linear(latent_dim, h1), nn.ReLU(),              # (N, H1)
             nn.Linear(h1, h2), nn.ReLU(),                      # (N, H2)
@@ -201,8 +195,8 @@ class Generator(_GeneratorBase):
 
     def __init__(self, latent_dim: int = LATENT_DIM, channels: int = CHANNELS) -> None:
         super().__init__()
-        self.latent_dim = _check_latent_dim(type(self).__name__, latent_dim)
-        self.channels = _check_width(type(self).__name__, "channels", channels)
+        self.latent_dim = checks.positive_int(type(self).__name__, "latent_dim", latent_dim)
+        self.channels = checks.positive_int(type(self).__name__, "channels", channels)
         self.layers = dcgan_generator_body(self._in_features(), channels)
         self.apply(dcgan_init_)
 
@@ -243,7 +237,7 @@ class ConditionalGenerator(Generator):
 
     def sample_labels(self, n: int) -> Any:
         """The labels ``sample`` uses when none are given: 0, 1, ..., 9, 0, 1, ... (n,)."""
-        _check_count("ConditionalGenerator.sample_labels", n)
+        checks.positive_int("ConditionalGenerator.sample_labels", "n", n)
         return _array_module(self).arange(n) % self.num_classes
 
     def generate(self, z: Any, labels: Any = None) -> Tensor:
@@ -274,7 +268,7 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, hidden: tuple[int, int] = (512, 256)) -> None:
         super().__init__()
-        h1, h2 = (_check_width("MLPDiscriminator", "hidden", h) for h in hidden)
+        h1, h2 = (checks.positive_int("MLPDiscriminator", "hidden", h) for h in hidden)
         self.layers = nn.Sequential(
             nn.Flatten(),                                      # (N, 784)
             nn.Linear(PIXELS, h1), nn.LeakyReLU(0.2),          # (N, H1)
@@ -295,7 +289,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, channels: int = CHANNELS) -> None:
         super().__init__()
-        self.channels = _check_width(type(self).__name__, "channels", channels)
+        self.channels = checks.positive_int(type(self).__name__, "channels", channels)
         self.layers = dcgan_discriminator_body(self.in_channels, channels, self.batch_norm)
         self.apply(dcgan_init_)
 

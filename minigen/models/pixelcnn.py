@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, nn
+from minigen import backend, checks, nn
 from minigen.functional import cross_entropy
 from minigen.grad_mode import no_grad
 from minigen.models.vqvae import check_code_map
@@ -35,12 +35,6 @@ from minigen.nn.masked_conv import MaskedConv2d
 from minigen.ops import reshape, softmax, transpose
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
-
-
-def _check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 class MaskedResidualBlock(nn.Module):
@@ -77,11 +71,11 @@ class PixelCNN(nn.Module):
     def __init__(self, num_codes: int = 128, channels: int = 64, num_blocks: int = 4,
                  height: int = 7, width: int = 7) -> None:
         super().__init__()
-        self.num_codes = _check_int("PixelCNN", "num_codes", num_codes, 2)
-        _check_int("PixelCNN", "channels", channels)
-        _check_int("PixelCNN", "num_blocks", num_blocks, 0)
-        self.height = _check_int("PixelCNN", "height", height)
-        self.width = _check_int("PixelCNN", "width", width)
+        self.num_codes = checks.positive_int("PixelCNN", "num_codes", num_codes, minimum=2)
+        checks.positive_int("PixelCNN", "channels", channels)
+        checks.positive_int("PixelCNN", "num_blocks", num_blocks, minimum=0)
+        self.height = checks.positive_int("PixelCNN", "height", height)
+        self.width = checks.positive_int("PixelCNN", "width", width)
         self.embedding = nn.Embedding(num_codes, channels)             # code k -> (C,)
         self.layers = nn.Sequential(
             MaskedConv2d(channels, channels, 7, mask_type="A"), nn.ReLU(),
@@ -114,10 +108,8 @@ class PixelCNN(nn.Module):
         T = 1 samples the learned distribution; T < 1 sharpens it (likelier, less varied
         maps). H·W forward passes; minigen's seeded generator draws the codes.
         """
-        _check_int("PixelCNN.sample", "n", n)
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-                or not temperature > 0:
-            raise ValueError(f"PixelCNN.sample: temperature must be > 0, got {temperature!r}")
+        checks.positive_int("PixelCNN.sample", "n", n)
+        checks.positive_number("PixelCNN.sample", "temperature", temperature)
         xp = backend.array_module(self.embedding.weight.data)
         rng = backend.rng(xp)
         codes = xp.zeros((n, self.height, self.width), dtype="int64")

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minigen import backend, nn
+from minigen import backend, checks, nn
 from minigen.generative.vq import (code_counts, codebook_loss, commitment_loss, ema_update,
                                    lookup, quantize)
 from minigen.grad_mode import no_grad
@@ -62,12 +62,6 @@ class Quantized(NamedTuple):
     commitment: Tensor
 
 
-def _check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def check_code_map(owner: str, codes: Any, num_codes: int,
                    shape: tuple[int, int] | None = None) -> Any:
     """``codes`` (a Tensor, array or nested list) as an integer array (N, H, W) with values in
@@ -77,12 +71,7 @@ def check_code_map(owner: str, codes: Any, num_codes: int,
     if data.ndim != 3 or (shape is not None and tuple(data.shape[1:]) != shape):
         wanted = "(N, H, W)" if shape is None else f"(N, {shape[0]}, {shape[1]})"
         raise ValueError(f"{owner}: expected a code map {wanted}, got shape {tuple(data.shape)}")
-    if data.dtype.kind not in "iu":
-        raise TypeError(f"{owner}: codes must be integers, got dtype {data.dtype}")
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_codes):
-        raise ValueError(f"{owner}: codes must lie in [0, {num_codes}), got values from "
-                         f"{int(data.min())} to {int(data.max())}")
-    return data
+    return checks.indices_in_range(owner, "codes", data, num_codes)
 
 
 class VectorQuantizer(nn.Module):
@@ -115,16 +104,13 @@ class VectorQuantizer(nn.Module):
                  decay: float = 0.99, epsilon: float = 1e-5,
                  restart_dead: int | None = None) -> None:
         super().__init__()
-        self.num_codes = _check_int("VectorQuantizer", "num_codes", num_codes)
-        self.code_dim = _check_int("VectorQuantizer", "code_dim", code_dim)
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
-            raise ValueError(f"VectorQuantizer: beta must be a number >= 0, got {beta!r}")
-        if not 0 < decay < 1:
-            raise ValueError(f"VectorQuantizer: decay must lie in (0, 1), got {decay!r}")
-        if not epsilon > 0:
-            raise ValueError(f"VectorQuantizer: epsilon must be > 0, got {epsilon!r}")
+        self.num_codes = checks.positive_int("VectorQuantizer", "num_codes", num_codes)
+        self.code_dim = checks.positive_int("VectorQuantizer", "code_dim", code_dim)
+        checks.in_range("VectorQuantizer", "beta", beta, 0)
+        checks.in_range("VectorQuantizer", "decay", decay, 0, 1, closed="neither")
+        checks.positive_number("VectorQuantizer", "epsilon", epsilon)
         if restart_dead is not None:
-            _check_int("VectorQuantizer", "restart_dead", restart_dead)
+            checks.positive_int("VectorQuantizer", "restart_dead", restart_dead)
         self.beta, self.ema, self.decay, self.epsilon = float(beta), bool(ema), decay, epsilon
         self.restart_dead = restart_dead
         xp, dtype = backend.xp, backend.get_default_dtype()
@@ -236,8 +222,7 @@ class VQVAE(nn.Module):
                  ema: bool = False, restart_dead: int | None = None,
                  data_variance: float = 1.0) -> None:
         super().__init__()
-        if not data_variance > 0:
-            raise ValueError(f"VQVAE: data_variance must be > 0, got {data_variance!r}")
+        checks.positive_number("VQVAE", "data_variance", data_variance)
         self.encoder = nn.Sequential(
             nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),     # (N, 32, 14, 14)
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),    # (N, 64, 7, 7)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
@@ -17,8 +17,7 @@ _PADDING_MODES = ("zeros", "reflect", "replicate")
 def _check_channels(name: str, in_channels: int, out_channels: int, groups: int) -> None:
     for what, value in (("in_channels", in_channels), ("out_channels", out_channels),
                         ("groups", groups)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+        checks.positive_int(name, what, value)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                          f"must be divisible by groups ({groups})")
@@ -55,8 +54,7 @@ class Conv2d(Module):
                  padding_mode: str = "zeros") -> None:
         super().__init__()
         _check_channels("Conv2d", in_channels, out_channels, groups)
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        checks.one_of("Conv2d", "padding_mode", padding_mode, _PADDING_MODES)
         if padding == "same" and padding_mode != "zeros":
             raise ValueError("Conv2d: padding='same' works with padding_mode='zeros' only")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
@@ -20,10 +20,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         super().__init__()
-        for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.num_embeddings = checks.positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = checks.positive_int("Embedding", "embedding_dim", embedding_dim)
         self.weight = Parameter(backend.xp.empty((num_embeddings, embedding_dim),
                                                  dtype=backend.get_default_dtype()))
         init.normal_(self.weight)

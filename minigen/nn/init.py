@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.tensor import Tensor
 
 _LINEAR_LIKE = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -136,8 +136,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill ``t`` with samples of N(mean, std²); ``normal_(w, 0, 0.02)`` for DCGAN/CycleGAN."""
-    if std < 0:
-        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    checks.in_range("normal_", "std", std, 0)
     return _normal(t, mean, std)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
@@ -32,11 +32,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = checks.positive_int("Linear", "in_features", in_features)
+        self.out_features = checks.positive_int("Linear", "out_features", out_features)
         dtype = backend.get_default_dtype()
         self.weight = Parameter(backend.xp.empty((out_features, in_features), dtype=dtype))
         if bias:

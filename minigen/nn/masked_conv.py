@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn.conv import Conv2d
 from minigen.ops import conv2d
 from minigen.tensor import Tensor
@@ -40,8 +40,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> Any:
     >>> causal_mask(3, "B").astype(int).tolist()
     [[1, 1, 1], [1, 1, 0], [0, 0, 0]]
     """
-    if mask_type not in MASK_TYPES:
-        raise ValueError(f"MaskedConv2d: mask_type must be 'A' or 'B', got {mask_type!r}")
+    checks.one_of("MaskedConv2d", "mask_type", mask_type, MASK_TYPES)
     if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 \
             or kernel_size % 2 == 0:
         raise ValueError(f"MaskedConv2d: kernel_size must be an odd positive integer (the "

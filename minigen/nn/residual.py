@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigen import checks
 from minigen.nn.activation import ReLU
 from minigen.nn.containers import Sequential
 from minigen.nn.conv import Conv2d
@@ -28,8 +29,7 @@ class ResidualBlock(Module):
 
     def __init__(self, channels: int, norm: str = "instance", padding_mode: str = "reflect") -> None:
         super().__init__()
-        if norm not in _NORMS:
-            raise ValueError(f"ResidualBlock: norm must be one of {tuple(_NORMS)}, got {norm!r}")
+        checks.one_of("ResidualBlock", "norm", norm, tuple(_NORMS))
         norm_layer = _NORMS[norm]
         bias = norm != "batch"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.ops.arguments import as_tensor
 from minigen.ops.indexing import getitem
 from minigen.tensor import Tensor
@@ -33,13 +33,7 @@ def embedding(input: Any, weight: Any) -> Tensor:  # noqa: A002 — PyTorch's na
     indices = input.data if isinstance(input, Tensor) else input
     indices = backend.to_module(indices if backend.is_array(indices) else
                                 backend.np.asarray(indices), xp)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    count = weight.shape[0]
-    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= count):
-        raise IndexError(f"embedding: indices must lie in [0, {count}) for a weight of shape "
-                         f"{weight.shape}, got values from {int(indices.min())} to "
-                         f"{int(indices.max())}")
+    checks.indices_in_range("embedding", "indices", indices, weight.shape[0], IndexError)
     # y[..., :] = W[i[...], :]: plain indexing, whose backward scatter-adds ∂L/∂y into the
     # rows (a row picked twice collects both gradients, a row never picked gets 0).
     return getitem(weight, indices)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
@@ -102,10 +102,6 @@ def one_hot(labels: Any, num_classes: int) -> Tensor:
     labels = labels.data if isinstance(labels, Tensor) else labels
     xp = backend.array_module(labels) if backend.is_array(labels) else backend.xp
     labels = xp.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values from "
-                         f"{int(labels.min())} to {int(labels.max())}")
+    checks.indices_in_range("one_hot", "labels", labels, num_classes)
     eye = xp.eye(num_classes, dtype=backend.get_default_dtype())
     return Tensor(eye[labels])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
 from minigen.ops.elementwise import sqrt
@@ -129,8 +129,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any,  # noqa: A002
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
                              f"got shape {x.shape}")
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r}")
+        checks.in_range("batch_norm", "momentum", momentum, 0, 1)
         out = standardize(x, axes, eps)
         _update_running_stats(x, axes, running_mean, running_var, momentum)
     else:
@@ -173,8 +172,7 @@ def _check_common(name: str, x: Tensor, eps: float, per_channel: dict[str, Any])
     """A floating input, eps ≥ 0, and every per-channel argument a (C,) tensor."""
     if not backend.is_floating(x.data):
         raise TypeError(f"{name}: expected a floating-point input, got dtype {x.dtype}")
-    if not isinstance(eps, (int, float)) or eps < 0:
-        raise ValueError(f"{name}: eps must be a non-negative number, got {eps!r}")
+    checks.in_range(name, "eps", eps, 0)
     channels = x.shape[1]
     for arg, value in per_channel.items():
         if value is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
@@ -51,9 +51,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True) -> Tensor:  # noq
     [0.0, 2.0]
     """
     x = as_tensor(input)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"dropout: p is the probability of dropping an element, in [0, 1]; "
-                         f"got {p!r}")
+    checks.in_range("dropout", "p", p, 0, 1)          # the probability of dropping an element
     if not backend.is_floating(x.data):
         raise TypeError(f"dropout: expected a floating-point input, got dtype {x.dtype}")
     if not training or p == 0:

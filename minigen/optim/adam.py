@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from minigen import backend
-from minigen.optim.optimizer import Optimizer, check_non_negative
+from minigen import backend, checks
+from minigen.optim.optimizer import Optimizer
 from minigen.tensor import Tensor
 
 
@@ -45,7 +45,7 @@ class Adam(Optimizer):
 
     def _check_hyperparameters(self, **values: Any) -> None:
         for name in ("lr", "eps", "weight_decay"):
-            check_non_negative("Adam", name, values[name])
+            checks.in_range("Adam", name, values[name], 0)
         betas = values["betas"]
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
                 or not all(isinstance(b, (int, float)) and 0.0 <= b < 1.0 for b in betas)):

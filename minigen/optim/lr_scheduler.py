@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from minigen import checks
 from minigen.optim.optimizer import Optimizer
 
 
@@ -94,17 +95,11 @@ class LRScheduler:
             got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else state_dict
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys "
                              f"{sorted(expected)}, got {got}")
-        if not isinstance(state_dict["last_epoch"], int) or state_dict["last_epoch"] < 0:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: last_epoch must be an "
-                             f"integer >= 0, got {state_dict['last_epoch']!r}")
+        checks.positive_int(f"{type(self).__name__}.load_state_dict", "last_epoch",
+                            state_dict["last_epoch"], minimum=0)
         for name, value in state_dict.items():
             setattr(self, "_last_lr" if name == "last_lr" else name, value)
         self.optimizer.lr = self._last_lr
-
-
-def _positive_int(owner: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
 
 
 class LinearLR(LRScheduler):
@@ -118,14 +113,10 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5) -> None:
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        _positive_int("LinearLR", "total_iters", total_iters)
-        self.start_factor = start_factor
-        self.end_factor = end_factor
-        self.total_iters = total_iters
+        self.start_factor = checks.in_range("LinearLR", "start_factor", start_factor, 0, 1,
+                                            closed="high")
+        self.end_factor = checks.in_range("LinearLR", "end_factor", end_factor, 0, 1)
+        self.total_iters = checks.positive_int("LinearLR", "total_iters", total_iters)
         super().__init__(optimizer)
 
     def get_lr(self) -> float:
@@ -143,11 +134,8 @@ class StepLR(LRScheduler):
     settings = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        _positive_int("StepLR", "step_size", step_size)
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
-            raise ValueError(f"StepLR: gamma must be a number >= 0, got {gamma!r}")
-        self.step_size = step_size
-        self.gamma = gamma
+        self.step_size = checks.positive_int("StepLR", "step_size", step_size)
+        self.gamma = checks.in_range("StepLR", "gamma", gamma, 0)
         super().__init__(optimizer)
 
     def get_lr(self) -> float:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.tensor import Tensor
 
 
@@ -156,14 +156,8 @@ class Optimizer:
 
     def _check_hyperparameters(self, **values: Any) -> None:
         """Raise ValueError for a bad value; subclasses check theirs."""
-        check_non_negative(type(self).__name__, "lr", values["lr"])
+        checks.in_range(type(self).__name__, "lr", values["lr"], 0)
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={getattr(self, k)}" for k in self.hyperparameters)
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
-
-
-def check_non_negative(owner: str, name: str, value: Any) -> None:
-    """A ValueError unless ``value`` is a real number ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{owner}: {name} must be a number >= 0, got {value!r}")

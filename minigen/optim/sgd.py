@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from minigen.optim.optimizer import Optimizer, check_non_negative
+from minigen import checks
+from minigen.optim.optimizer import Optimizer
 from minigen.tensor import Tensor
 
 
@@ -40,7 +41,7 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, **values: Any) -> None:
         for name in self.hyperparameters:
-            check_non_negative("SGD", name, values[name])
+            checks.in_range("SGD", name, values[name], 0)
 
     def step(self) -> None:
         """One update of every parameter whose ``.grad`` is set."""

@@ -193,7 +193,7 @@ def train(config: RunConfig, out: str | os.PathLike, resume_from: str | os.PathL
     out = Path(out)
     checkpoint = start_run(config, out, resume_from, family.read)
     log = tqdm.write if log is None else log
-    memory.keep_freed_memory()   # training reuses freed memory: see minigen.memory
+    memory.tune_allocator()      # training reuses freed memory: see minigen.memory
 
     minigen.manual_seed(config.seed)
     run = family(config, checkpoint)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable
 
+from minigen import checks
+
 
 class ConfigError(ValueError):
     """A bad setting, folder or checkpoint, found before anything is trained or written."""
@@ -47,20 +49,29 @@ def option(default: Any, help: str, *, type: Any = None, choices: Iterable[str] 
     return dataclasses.field(default=default, metadata=meta)
 
 
+def _as_config_error(check: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Run one of ``minigen.checks`` on the field ``name``; its error becomes a ConfigError
+    that names the flag, as a command-line error does (``--epochs must be ...``)."""
+    try:
+        return check(_OWNER, flag(name), *args, **kwargs)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(str(err).removeprefix(f"{_OWNER}: ")) from None
+
+
+_OWNER = "minigen train"
+
+
 def check_int(name: str, value: Any, minimum: int) -> None:
     """Raise a ConfigError unless ``value`` is an int >= ``minimum`` (bools are not ints here)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConfigError(f"{flag(name)} must be {what}, got {value!r}")
+    _as_config_error(checks.positive_int, name, value, minimum)
 
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> None:
     """Raise a ConfigError unless ``value`` is a number > 0 (>= 0 with ``allow_zero``)."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and (
-        value > 0 or (allow_zero and value == 0))
-    if not ok:
-        what = "a number >= 0" if allow_zero else "a positive number"
-        raise ConfigError(f"{flag(name)} must be {what}, got {value!r}")
+    if allow_zero:
+        _as_config_error(checks.in_range, name, value, 0)
+    else:
+        _as_config_error(checks.positive_number, name, value)
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
