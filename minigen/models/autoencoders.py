@@ -31,13 +31,13 @@ from typing import Any
 from minigen import backend, checks, nn
 from minigen.generative import reparameterize
 from minigen.grad_mode import no_grad
-from minigen.ops import concat, one_hot, sigmoid
+from minigen.models.common import (IMAGE_SHAPE, NUM_CLASSES, array_module_of, one_hot_labels,
+                                   standard_normal)
+from minigen.ops import concat, sigmoid
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
-IMAGE_SHAPE = (1, 28, 28)
 FEATURES = 64 * 7 * 7   # 3136: the length of the encoder's flattened output
-NUM_CLASSES = 10
 
 
 class ConvEncoder(nn.Module):
@@ -104,32 +104,6 @@ class ConvDecoder(nn.Module):
 
 
 # ---------------------------------------------------------------- helpers
-def _array_module(model: nn.Module) -> Any:
-    """NumPy or CuPy: where the model's parameters live (new tensors go there too)."""
-    return backend.array_module(next(iter(model.parameters())).data)
-
-
-def _standard_normal(model: nn.Module, n: int, latent_dim: int) -> Tensor:
-    """z ~ N(0, I) of shape (n, latent_dim), from minigen's seeded generator."""
-    xp = _array_module(model)
-    z = backend.rng(xp).standard_normal((n, latent_dim))
-    return Tensor(z.astype(backend.get_default_dtype()))
-
-
-def _one_hot(owner: str, labels: Any, n: int, num_classes: int, xp: Any) -> Tensor:
-    """Labels (n,) of integers in [0, num_classes) as one-hot rows (n, num_classes) on ``xp``."""
-    if labels is None:
-        raise ValueError(f"{owner}: labels are required (the model is conditional)")
-    array = labels.data if isinstance(labels, Tensor) else labels
-    array = backend.to_module(backend.to_numpy(array) if not backend.is_array(array)
-                              else array, xp)
-    if array.ndim != 1 or array.shape[0] != n:
-        raise ValueError(f"{owner}: labels must have shape ({n},), one per image, "
-                         f"got {tuple(array.shape)}")
-    checks.indices_in_range(owner, "labels", array, num_classes)
-    return one_hot(array, num_classes)   # (n, num_classes)
-
-
 def _pixels(logits: Tensor) -> Tensor:
     """Images in [0, 1] from pixel logits: σ(s), detached from any graph."""
     return sigmoid(logits).detach()
@@ -169,7 +143,7 @@ class Autoencoder(nn.Module):
         """n images (n, 1, 28, 28) in [0, 1] decoded from z ~ N(0, I) (seeded generator)."""
         checks.positive_int("Autoencoder.sample", "n", n)
         with no_grad():
-            return _pixels(self.decode(_standard_normal(self, n, self.latent_dim)))
+            return _pixels(self.decode(standard_normal(self, n, self.latent_dim)))
 
     def reconstruct(self, x: Any) -> Tensor:
         """σ(decode(encode(x))): the reconstructions (N, 1, 28, 28) in [0, 1]."""
@@ -225,7 +199,7 @@ class VAE(nn.Module):
         """n new images (n, 1, 28, 28) in [0, 1]: σ(decode(z)) with z ~ N(0, I), the prior."""
         checks.positive_int(f"{type(self).__name__}.sample", "n", n)
         with no_grad():
-            return _pixels(self.decode(_standard_normal(self, n, self.latent_dim)))
+            return _pixels(self.decode(standard_normal(self, n, self.latent_dim)))
 
     def reconstruct(self, x: Any) -> Tensor:
         """σ(decode(μ(x))): the reconstructions (N, 1, 28, 28) in [0, 1], decoded from the
@@ -276,7 +250,7 @@ class CVAE(VAE):
 
     def _with_labels(self, owner: str, features: Tensor, labels: Any) -> Tensor:
         """[features, onehot(labels)]: (N, F) -> (N, F + C)."""
-        y = _one_hot(f"CVAE.{owner}", labels, features.shape[0], self.num_classes,
+        y = one_hot_labels(f"CVAE.{owner}", labels, features.shape[0], self.num_classes,
                      backend.array_module(features.data))
         return concat([features, y], axis=1)
 
@@ -303,7 +277,7 @@ class CVAE(VAE):
     def sample_labels(self, n: int) -> Any:
         """The labels ``sample`` uses when none are given: 0, 1, ..., C-1, 0, 1, ... (n,)."""
         checks.positive_int("CVAE.sample_labels", "n", n)
-        return _array_module(self).arange(n) % self.num_classes
+        return array_module_of(self).arange(n) % self.num_classes
 
     def sample(self, n: int, labels: Any = None) -> Tensor:  # type: ignore[override]
         """n images (n, 1, 28, 28) in [0, 1] of the classes ``labels`` (n,), decoded from
@@ -311,9 +285,9 @@ class CVAE(VAE):
         checks.positive_int("CVAE.sample", "n", n)
         if labels is None:
             labels = self.sample_labels(n)
-        y = _one_hot("CVAE.sample", labels, n, self.num_classes, _array_module(self))
+        y = one_hot_labels("CVAE.sample", labels, n, self.num_classes, array_module_of(self))
         with no_grad():
-            z = _standard_normal(self, n, self.latent_dim)           # (n, D)
+            z = standard_normal(self, n, self.latent_dim)           # (n, D)
             return _pixels(self.decoder(concat([z, y], axis=1)))
 
     def reconstruct(self, x: Any, labels: Any = None) -> Tensor:  # type: ignore[override]

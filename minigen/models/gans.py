@@ -53,8 +53,8 @@ from typing import Any
 
 from minigen import backend, checks, nn
 from minigen.grad_mode import no_grad
-from minigen.models.autoencoders import (IMAGE_SHAPE, NUM_CLASSES, _array_module, _one_hot,
-                                         _standard_normal)
+from minigen.models.common import (IMAGE_SHAPE, NUM_CLASSES, array_module_of, one_hot_labels,
+                                   standard_normal)
 from minigen.ops import concat
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
@@ -106,7 +106,7 @@ def to_unit(images: Any) -> Any:
 
 def label_planes(labels: Any, n: int, owner: str, xp: Any) -> Tensor:
     """Ten constant 28x28 planes per image, plane k all ones where label = k: (n, 10, 28, 28)."""
-    y = _one_hot(owner, labels, n, NUM_CLASSES, xp)                   # (n, 10)
+    y = one_hot_labels(owner, labels, n, NUM_CLASSES, xp)                   # (n, 10)
     ones = xp.ones((1, 1) + IMAGE_SHAPE[1:], dtype=y.dtype)           # (1, 1, 28, 28)
     return Tensor(y.data[:, :, None, None] * ones)                    # (n, 10, 28, 28)
 
@@ -144,7 +144,7 @@ class _GeneratorBase(nn.Module):
     def noise(self, n: int) -> Tensor:
         """z ~ N(0, I) of shape (n, Z), from minigen's seeded generator."""
         checks.positive_int(f"{type(self).__name__}.noise", "n", n)
-        return _standard_normal(self, n, self.latent_dim)
+        return standard_normal(self, n, self.latent_dim)
 
     def generate(self, z: Any, labels: Any = None) -> Tensor:
         """Images (N, 1, 28, 28) in [0, 1] for the noise z (N, Z), without a graph, in
@@ -231,14 +231,14 @@ class ConditionalGenerator(Generator):
 
     def forward(self, z: Any, labels: Any = None) -> Tensor:  # type: ignore[override]
         z = _check_codes("ConditionalGenerator", z, self.latent_dim)
-        y = _one_hot("ConditionalGenerator", labels, z.shape[0], self.num_classes,
+        y = one_hot_labels("ConditionalGenerator", labels, z.shape[0], self.num_classes,
                      backend.array_module(z.data))                       # (N, 10)
         return self.layers(concat([z, y], axis=1))                       # input (N, Z + 10)
 
     def sample_labels(self, n: int) -> Any:
         """The labels ``sample`` uses when none are given: 0, 1, ..., 9, 0, 1, ... (n,)."""
         checks.positive_int("ConditionalGenerator.sample_labels", "n", n)
-        return _array_module(self).arange(n) % self.num_classes
+        return array_module_of(self).arange(n) % self.num_classes
 
     def generate(self, z: Any, labels: Any = None) -> Tensor:
         """Images in [0, 1] of the classes ``labels`` (N,) for the noise z (N, Z)."""

@@ -16,7 +16,8 @@ from typing import Any, Iterable
 import minigen
 from minigen import backend
 from minigen.data import DataLoader
-from minigen.models.autoencoders import CVAE, NUM_CLASSES
+from minigen.models.autoencoders import CVAE
+from minigen.models.common import NUM_CLASSES
 from minigen.optim import Adam
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run

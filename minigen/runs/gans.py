@@ -22,7 +22,7 @@ from typing import Any, Iterable
 import minigen
 from minigen import backend, metrics
 from minigen.data import DataLoader, load_digits
-from minigen.models.autoencoders import NUM_CLASSES
+from minigen.models.common import NUM_CLASSES
 from minigen.models.gans import to_signed
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run

@@ -28,7 +28,7 @@ from minigen import backend, metrics, nn
 from minigen.generative import (discriminator_loss, generator_loss, gradient_penalty,
                                 lsgan_discriminator_loss, lsgan_generator_loss,
                                 wasserstein_critic_loss, wasserstein_generator_loss)
-from minigen.models.autoencoders import NUM_CLASSES
+from minigen.models.common import NUM_CLASSES
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.ops import sigmoid
