@@ -16,14 +16,12 @@ from typing import Any, Iterable
 import minigen
 from minigen import backend
 from minigen.data import DataLoader
-from minigen.models.autoencoders import CVAE
 from minigen.models.common import NUM_CLASSES
 from minigen.optim import Adam
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
 from minigen.training.autoencoders import (LOSSES, AutoencoderConfig, DATASETS, build_model,
                                            evaluate, train_step)
-from minigen.training.config import ConfigError
 
 
 def _parts(parts: dict[str, float]) -> str:
@@ -84,19 +82,11 @@ class AutoencoderRun(Run):
 
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
         """n images of z ~ N(0, I) decoded; a cvae draws class ``label`` (default: the
-        classes in turn, row c of a 10-wide grid is class c)."""
-        np = backend.np
+        classes in turn)."""
         self.model.eval()
-        if not isinstance(self.model, CVAE):
-            if label is not None:
-                raise ConfigError(f"--label needs a conditional model; this run is a "
-                                  f"{self.config.model}")
-            return self.model.sample(n).numpy(), None
-        if label is not None and not 0 <= label < NUM_CLASSES:
-            raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got {label}")
-        labels = (np.full(n, label, dtype=np.int64) if label is not None
-                  else np.arange(n, dtype=np.int64) % NUM_CLASSES)
-        return self.model.sample(n, labels).numpy(), labels
+        labels = self.labels_to_draw(n, label, self.conditional)
+        images = self.model.sample(n) if labels is None else self.model.sample(n, labels)
+        return images.numpy(), labels
 
     def summary(self, history: dict[str, Any]) -> dict[str, Any]:
         summary = super().summary(history)

@@ -22,7 +22,6 @@ from typing import Any, Iterable
 import minigen
 from minigen import backend, metrics
 from minigen.data import DataLoader, load_digits
-from minigen.models.common import NUM_CLASSES
 from minigen.models.gans import to_signed
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
@@ -107,18 +106,9 @@ class GANRun(Run):
 
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
         """n samples (cgan: all of class ``label`` if given, else the classes in turn)."""
-        np = backend.np
-        labels = None
-        if label is not None:
-            if not self.game.conditional:
-                raise ConfigError(f"--label needs a conditional model (cgan); this run is a "
-                                  f"{self.config.model}")
-            if not 0 <= label < NUM_CLASSES:
-                raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got "
-                                  f"{label!r}")
-            labels = np.full(n, label, dtype=np.int64)
+        labels = self.labels_to_draw(n, label, self.game.conditional)
         images, labels = generator_samples(self.game.generator, n, labels)
-        return images.astype(np.float32), labels
+        return images.astype(backend.np.float32), labels
 
     def summary(self, history: dict[str, Any]) -> dict[str, Any]:
         """The config, the reference values, the epochs (their step logs flattened under

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
 import minigen
-from minigen import memory
+from minigen import backend, memory
+from minigen.models.common import NUM_CLASSES
 from minigen.runs.folder import (CHECKPOINT, METRICS, read_checkpoint, start_run,
                                  write_atomically, write_json)
 from minigen.serialization import save
@@ -131,6 +132,22 @@ class Run:
         run.load_state_dict(checkpoint)
         run.eval()
         return run
+
+    def labels_to_draw(self, n: int, label: int | None, conditional: bool) -> Any:
+        """The labels (n,) a conditional model is asked for: all ``label``, or the classes
+        in turn (0, 1, ..., 9, 0, ...) without one; None for an unconditional model, which
+        refuses a label."""
+        np = backend.np
+        if not conditional:
+            if label is not None:
+                raise ConfigError(f"--label needs a conditional model; this run is a "
+                                  f"{self.config.model}, which is unconditional")
+            return None
+        if label is None:
+            return np.arange(n, dtype=np.int64) % NUM_CLASSES
+        if not 0 <= label < NUM_CLASSES:
+            raise ConfigError(f"--label must be a class from 0 to {NUM_CLASSES - 1}, got {label}")
+        return np.full(n, label, dtype=np.int64)
 
     def eval(self) -> None:
         """Put the run's models in evaluation mode (each family with several models)."""

@@ -194,9 +194,7 @@ class PixelCNNRun(Run):
 
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
         """Code maps drawn from the prior, decoded by its VQ-VAE: (images, None)."""
-        if label is not None:
-            raise ConfigError("--label needs a conditional model; a pixelcnn run is "
-                              "unconditional")
+        self.labels_to_draw(n, label, conditional=False)
         return _numpy(self.vqvae.decode_codes(self.prior.sample(n))), None
 
     def summary(self, history: dict[str, Any]) -> dict[str, Any]:
