@@ -100,7 +100,7 @@ def main() -> None:
             with mock.patch.object(module, attribute, replacement):
                 step()
         with_ms, without_ms, ratio = timed_rounds(step, without, args.rounds, args.min_time)
-        print(f"| {name} | {layer} | {with_ms:.2f} | {without_ms:.2f} | {ratio:.2f}x |")
+        print(f"| {name} | {layer} | {with_ms:.2f} | {without_ms:.2f} | {1 / ratio:.2f}x |")
 
 
 if __name__ == "__main__":
