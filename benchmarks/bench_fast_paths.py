@@ -75,9 +75,11 @@ CASES = [
     ("scatter", "conv2d N=1 64->64 16x16 s2 (W_out 8)", conv_step(1, 64, 64, 16, 2)),
     ("kn2row", "conv2d N=64 32->1 28x28 s1 (bench (e))", conv_step(64, 32, 1, 28, 1)),
     ("kn2row", "conv2d N=64 32->16 14x14 s1", conv_step(64, 32, 16, 14, 1)),
-    ("kn2row", "conv2d N=1 64->64 64x64 s1 (convT by kn2row, bench (c))", conv_step(1, 64, 64, 64, 1)),
+    ("kn2row", "conv2d N=1 64->64 64x64 s1 (convT by kn2row, bench (c))",
+     conv_step(1, 64, 64, 64, 1)),
     ("shared", "conv2d N=64 32->64 14x14 s2 (bench (b))", conv_step(64, 32, 64, 14, 2)),
-    ("shared", "conv_transpose2d N=64 64->32 7->14 s2 (bench (d))", conv_step(64, 64, 32, 7, 2, True)),
+    ("shared", "conv_transpose2d N=64 64->32 7->14 s2 (bench (d))",
+     conv_step(64, 64, 32, 7, 2, True)),
     ("maxpool", "max_pool2d 2x2 N=64 32ch 28x28 (the classifier's)", pool_step(64, 32, 28)),
 ]
 

@@ -60,9 +60,9 @@ def im2col(x: Any, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
     >>> im2col(backend.np.ones((2, 4, 5, 5)), (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 2, (3, 3)).shape
     (2, 2, 18, 9)
     """
-    x_pad = pad_zeros(x, padding)                                  # (N, C, H_p, W_p)
-    windows = sliding_windows(x_pad, kernel, stride, dilation)     # (N, C, k_h, k_w, H_o, W_o), a view
-    windows = windows[:, :, :, :, :out_hw[0], :out_hw[1]]          # (N, C, k_h, k_w, *out_hw)
+    x_pad = pad_zeros(x, padding)                               # (N, C, H_p, W_p)
+    windows = sliding_windows(x_pad, kernel, stride, dilation)  # view (N, C, k_h, k_w, H_o, W_o)
+    windows = windows[:, :, :, :, :out_hw[0], :out_hw[1]]       # (N, C, k_h, k_w, *out_hw)
     n, c, kh, kw, ho, wo = windows.shape
     return windows.reshape(n, groups, (c // groups) * kh * kw, ho * wo)  # the one copy
 
@@ -83,7 +83,7 @@ def col2im(cols: Any, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padd
     n, c, h, w = x_shape
     top, bottom, left, right = padding
     xp = backend.array_module(cols)
-    image = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)  # (N, C, H_p, W_p)
+    image = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)  # padded
     windows = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
     add_windows(image, windows, stride, dilation)
     return image[:, :, top:top + h, left:left + w]                 # (N, C, H, W)
@@ -122,7 +122,7 @@ class Conv2d(Function):
         cols = im2col(x, (kh, kw), stride, padding, dilation, groups, out_hw)  # (N, g, K, L)
         w_mat = w.reshape(groups, o // groups, cg * kh * kw)                   # (g, O/g, K)
         y = ctx.xp.matmul(w_mat, cols)                                         # (N, g, O/g, L)
-        return y.reshape((x.shape[0], o) + out_hw)                             # (N, O, H_out, W_out)
+        return y.reshape((x.shape[0], o) + out_hw)                             # (N, O, *out_hw)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
