@@ -190,8 +190,8 @@ def _col2im_index(xp: Any, image_shape: tuple[int, ...], kernel: Pair, stride: P
     return window_index(xp, image_shape, kernel, stride, dilation, out_hw).reshape(-1)
 
 
-def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: Pair, out_hw: Pair, stride: Pair,
-            padding: Padding, dilation: Pair, layout: str) -> Any:
+def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Padding,
+            dilation: Pair, out_hw: Pair, layout: str) -> Any:
     """The adjoint of ``_im2col``: add columns back into an image (N, C, H, W)."""
     n, c, h, w = x_shape
     top, bottom, left, right = padding
@@ -254,8 +254,8 @@ def conv_transpose2d(y: Any, w: Any, out_hw: Pair, memo: Memo | None,
     w_mat = w.reshape(groups, o // groups, cg * kh * kw)  # (g, O/g, K)
     rows = _reuse(memo, ("rows", layout), y, lambda: _rows(y, groups, layout))
     cols = backend.array_module(y).matmul(w_mat.transpose(0, 2, 1), rows)
-    x = _col2im(cols, (n, cg * groups) + tuple(out_hw), (kh, kw), (hi, wi), stride, padding,
-                dilation, layout)
+    x = _col2im(cols, (n, cg * groups) + tuple(out_hw), (kh, kw), stride, padding, dilation,
+                (hi, wi), layout)
     return x, mine
 
 
