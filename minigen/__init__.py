@@ -23,6 +23,7 @@ from minigen.ops import (abs, argmax, argmin, broadcast_to, cast, clip, concat, 
                          sigmoid, softmax, softplus, split, sqrt, squeeze, stack, std,
                          stop_gradient, sub, sum, sum_to, tanh, transpose, unsqueeze, var, where)
 from minigen.ops import add, getitem  # noqa: F401
+from minigen.ops.fast import reference_kernels, reference_kernels_enabled, use_reference_kernels
 from minigen.serialization import load, save
 from minigen import nn, optim  # minigen.nn.Linear, minigen.optim.Adam, as in PyTorch
 from minigen import memory  # noqa: F401 — minigen.memory.tune_allocator(), for training

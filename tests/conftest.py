@@ -39,11 +39,14 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clean_state():
-    """Every test starts on NumPy, float32 by default, with recording on."""
+    """Every test starts on NumPy, float32 by default, with recording on, and the kernel
+    choice left to the environment (``MINIGEN_REFERENCE_KERNELS``)."""
     minigen.use("numpy")
     minigen.set_default_dtype("float32")
     minigen.set_grad_enabled(True)
+    minigen.use_reference_kernels(None)
     yield
     minigen.use("numpy")
     minigen.set_default_dtype("float32")
     minigen.set_grad_enabled(True)
+    minigen.use_reference_kernels(None)

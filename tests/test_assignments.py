@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from minigen.assignments import BuildError, MarkerError, build, check, grade, list_exercises
-from minigen.assignments.builder import MANIFEST, list_files, scan
+from minigen.assignments.builder import (MANIFEST, SWITCH_FILE, SWITCH_LINE, SWITCH_REFERENCE,
+                                         list_files, scan)
 from minigen.assignments.catalog import CATALOG, exercise_of_region, get_exercise, select
 from minigen.assignments.cli import main
 from minigen.assignments.regions import blank_notebook, blank_text, find_regions, notebook_regions
@@ -179,9 +180,13 @@ def test_full_copy_blanks_every_region_and_changes_nothing_else(full_copy):
     files = list_files(ROOT)
     assert "minigen/assignments/catalog.py" in files  # new files that git does not ignore
     assert result.files == len(files)
+    assert result.reference_kernels
     for rel in files:
         original, copy = (ROOT / rel).read_bytes(), (out / rel).read_bytes()
-        if rel not in blanked:
+        if rel == SWITCH_FILE:  # one line flipped: the copy runs the reference kernels
+            assert copy == original.replace(SWITCH_LINE.encode(), SWITCH_REFERENCE.encode())
+            assert copy != original
+        elif rel not in blanked:
             assert copy == original, f"{rel} changed but holds no solution"
     for rel in blanked - {r.path for r in result.regions if r.cell is not None}:
         lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
@@ -256,6 +261,63 @@ def test_check_finds_a_test_that_passes_without_the_solution(tmp_path):
 @pytest.mark.skipif(IS_STUDENT_COPY, reason="a student copy does not hold the solutions")
 def test_check_passes_for_an_exercise_of_the_catalogue():
     assert check(only="cyclegan_objective", source_dir=ROOT) == []
+
+
+# ---------------------------------------------------------------- kernel exercises
+def test_only_the_kernel_exercises_need_the_reference_kernels():
+    assert {e.id for e in CATALOG if e.needs_reference_kernels} == {"im2col", "col2im"}
+    text = (ROOT / SWITCH_FILE).read_text(encoding="utf-8")
+    assert text.splitlines().count(SWITCH_LINE) == 1 or IS_STUDENT_COPY
+
+
+# Two layers whose backward the fast kernels compute without add_windows: conv_transpose
+# by one scatter-add (W_out = 5 <= 8, 3 images), and by kn2row (stride 1, 2 <= 8 / 2).
+BYPASSED = """
+import minigen as mg, minigen.functional as F
+for (n, c, size, c_out, stride) in [(3, 4, 9, 3, 2), (2, 8, 10, 2, 1)]:
+    x = mg.randn(n, c, size, size, requires_grad=True)
+    w = mg.randn(c_out, c, 3, 3, requires_grad=True)
+    try:
+        F.conv2d(x, w, stride=stride, padding=1).sum().backward()
+        print("ran")
+    except NotImplementedError as err:
+        print("raised:", err)
+"""
+
+
+@pytest.mark.skipif(IS_STUDENT_COPY, reason="a student copy does not hold the solutions")
+def test_a_copy_that_blanks_col2im_runs_the_students_col2im_in_every_conv(tmp_path):
+    result = build(tmp_path / "col2im", only="col2im", source_dir=ROOT)
+    assert result.reference_kernels
+    switch = (tmp_path / "col2im" / SWITCH_FILE).read_text(encoding="utf-8")
+    assert SWITCH_REFERENCE in switch.splitlines() and SWITCH_LINE not in switch.splitlines()
+    done = _run([sys.executable, "-c", BYPASSED], cwd=tmp_path / "col2im")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["raised: Exercise col2im: col2im: add the windows back "
+                                        "onto the image (add_windows) — see "
+                                        "lectures/01_the_engine.ipynb"] * 2
+    # The same layers on the fast kernels never reach the blanked region: the switch matters.
+    done = _run([sys.executable, "-c", BYPASSED], cwd=tmp_path / "col2im",
+                MINIGEN_REFERENCE_KERNELS="0")
+    assert done.stdout.splitlines() == ["ran", "ran"], done.stderr
+    # Other exercises leave the switch as it is.
+    other = build(tmp_path / "mul", only="mul_backward", source_dir=ROOT)
+    assert not other.reference_kernels
+    assert (tmp_path / "mul" / SWITCH_FILE).read_bytes() == (ROOT / SWITCH_FILE).read_bytes()
+
+
+@pytest.mark.parametrize("switch", [None, "x = 1\n", f"{SWITCH_LINE}\n{SWITCH_LINE}\n"],
+                         ids=["missing", "no-line", "twice"])
+def test_a_kernel_exercise_needs_exactly_one_switch_line(tmp_path, switch):
+    src = _tree(tmp_path, "def f():\n    # BEGIN SOLUTION col2im\n    return 1\n"
+                          "    # END SOLUTION\n")
+    if switch is not None:
+        (src / SWITCH_FILE).parent.mkdir(parents=True)
+        (src / SWITCH_FILE).write_text(switch, encoding="utf-8")
+    with pytest.raises(BuildError, match=r"minigen/ops/fast/__init__\.py: expected the line "
+                                         r"'REFERENCE_KERNELS_DEFAULT = False' exactly once"):
+        build(tmp_path / "out", source_dir=src, only="col2im")
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- the command line

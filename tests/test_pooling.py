@@ -250,9 +250,29 @@ def test_interpolate_needs_images():
     assert F.interpolate(x, scale_factor=1) is x
 
 
+@pytest.mark.parametrize("kernels", ["reference", "fast"])
 @pytest.mark.parametrize("shape, kernel", [((2, 3, 6, 8), 2), ((1, 2, 9, 6), 3), ((2, 1, 4, 4), (2, 1))])
-def test_max_pool2d_tiling_windows_take_the_fast_backward(shape, kernel):
-    """Windows that tile the image exactly use a one-broadcast backward: same results."""
+def test_max_pool2d_tiling_windows_take_the_fast_backward(shape, kernel, kernels):
+    """Windows that tile the image exactly: the fast kernels write each pixel's gradient once
+    (minigen/ops/fast/pooling.py), the reference adds the taps back with add_windows; the
+    results are the same."""
+    with mg.reference_kernels(kernels == "reference"):
+        _check_max_pool_against_the_loop(shape, kernel)
+
+
+def test_max_pool2d_reference_backward_runs_add_windows(monkeypatch):
+    from minigen.ops import pooling
+    calls = []
+    original = pooling.add_windows
+    monkeypatch.setattr(pooling, "add_windows", lambda *a: calls.append(1) or original(*a))
+    x = mg.randn(2, 3, 6, 8, requires_grad=True)
+    for reference in (False, True):
+        with mg.reference_kernels(reference):
+            F.max_pool2d(x, 2).sum().backward()     # 2×2 windows tile the 6×8 image
+    assert calls == [1]                              # only the reference path reaches col2im
+
+
+def _check_max_pool_against_the_loop(shape, kernel):
     x = np.random.default_rng(3).permutation(np.prod(shape)).reshape(shape) / 7.0  # no ties
     k = kernel if isinstance(kernel, tuple) else (kernel, kernel)
     expected, _ = reference_pool(x, k, k, (0, 0), "max")

@@ -5,7 +5,11 @@ ones it does not ignore, ``git ls-files --cached --others --exclude-standard``; 
 walk that skips caches, build folders and ``.git``). Every region of a chosen exercise is
 replaced by a ``raise NotImplementedError("Exercise <id>: <title> — see <lecture>")`` (see
 ``regions``), in ``.py`` files and inside notebook cells; every other file, the tests
-included, is copied byte for byte. The copy also gets ``assignment.json``, which lists the
+included, is copied byte for byte, but one: when a blanked exercise sits inside a kernel that
+the fast kernels may bypass (``needs_reference_kernels`` in the catalogue: im2col, col2im),
+the line ``REFERENCE_KERNELS_DEFAULT = False`` of ``minigen/ops/fast/__init__.py`` becomes
+``... = True`` in the copy, so that the student's code runs in every op. The copy also gets
+``assignment.json``, which lists the
 exercises it blanks, so that ``grade`` knows what to grade in it.
 
 Before anything is written, every marker of the repository is checked: unbalanced or
@@ -32,19 +36,27 @@ _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_che
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 
+# The switch a copy flips when it blanks a kernel exercise (see minigen/ops/fast/__init__.py).
+SWITCH_FILE = "minigen/ops/fast/__init__.py"
+SWITCH_LINE = "REFERENCE_KERNELS_DEFAULT = False"
+SWITCH_REFERENCE = "REFERENCE_KERNELS_DEFAULT = True"
+
+
 class BuildError(Exception):
     """The copy cannot be built as asked (the message says why and what to do)."""
 
 
 @dataclass
 class BuildResult:
-    """What ``build`` wrote: the folder, the exercises blanked, the files copied, and every
-    region blanked (with its place in the source repository)."""
+    """What ``build`` wrote: the folder, the exercises blanked, the files copied, every
+    region blanked (with its place in the source repository), and whether the copy runs
+    every op on its reference kernels (it blanks a kernel exercise)."""
 
     out_dir: Path
     exercises: list[str]
     files: int
     regions: list[Region] = field(default_factory=list)
+    reference_kernels: bool = False
 
 
 def repository_root() -> Path:
@@ -138,6 +150,9 @@ def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
     blank = {rel: rs for rel, rs in blank.items() if rs}
     _check_every_exercise_found(chosen, blank, root)
     texts = {rel: _blanked(root, rel, rs) for rel, rs in blank.items()}  # all checked first
+    reference_kernels = any(e.needs_reference_kernels for e in chosen)
+    if reference_kernels:
+        texts[SWITCH_FILE] = _reference_kernels_on(root, texts.get(SWITCH_FILE))
 
     out = Path(out_dir).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -157,7 +172,7 @@ def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
                         "grades these exercises."}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return BuildResult(out, [e.id for e in chosen], len(files),
-                       [r for rs in blank.values() for r in rs])
+                       [r for rs in blank.values() for r in rs], reference_kernels)
 
 
 def _check_every_exercise_found(chosen: list[Exercise], blank: dict[str, list[Region]],
@@ -167,6 +182,22 @@ def _check_every_exercise_found(chosen: list[Exercise], blank: dict[str, list[Re
     if missing:
         raise BuildError(f"no solution region in {root} for exercise(s) {', '.join(missing)}: "
                          "mark the code with '# BEGIN SOLUTION <id>' / '# END SOLUTION'")
+
+
+def _reference_kernels_on(root: Path, text: str | None) -> str:
+    """The switch file with its default set to the reference kernels: exactly one line
+    ``SWITCH_LINE`` replaced, or a ``BuildError`` if there is not exactly one."""
+    if text is None:
+        text = read_source(root / SWITCH_FILE) if (root / SWITCH_FILE).is_file() else None
+    lines = [] if text is None else text.splitlines(keepends=True)
+    found = [k for k, line in enumerate(lines) if line.rstrip("\r\n") == SWITCH_LINE]
+    if len(found) != 1:
+        raise BuildError(f"{SWITCH_FILE}: expected the line {SWITCH_LINE!r} exactly once, found "
+                         f"it {len(found)} times; a copy that blanks im2col or col2im must "
+                         "switch to the reference kernels there")
+    (k,) = found
+    lines[k] = SWITCH_REFERENCE + lines[k][len(SWITCH_LINE):]
+    return "".join(lines)
 
 
 def _message(region: Region) -> str:

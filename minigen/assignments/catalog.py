@@ -49,6 +49,10 @@ class Exercise:
         notebook: the notebook that holds and checks it, for a notebook exercise; None for
             an exercise in minigen's source, graded by its pytest marker.
         points: the points of a full score (default: the difficulty).
+        needs_reference_kernels: its regions are inside a kernel that the fast kernels
+            (``minigen.ops.fast``) may bypass, so a copy that blanks it must run every op on
+            its reference path, or the student's code would not run in the models they
+            train (the builder then sets ``REFERENCE_KERNELS_DEFAULT = True`` in the copy).
     """
 
     id: str
@@ -58,6 +62,7 @@ class Exercise:
     regions: tuple[str, ...] = ()
     notebook: str | None = None
     points: float | None = None
+    needs_reference_kernels: bool = False
 
     def __post_init__(self) -> None:
         if not self.id.isidentifier():
@@ -102,8 +107,9 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("getitem_backward", "the backward of indexing x[index]: a scatter-add "
              "(GetItem.backward and ScatterAdd.forward)", 2, ENGINE),
     Exercise("im2col", "im2col: every convolution window as a strided view (sliding_windows)",
-             3, ENGINE),
-    Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE),
+             3, ENGINE, needs_reference_kernels=True),
+    Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE,
+             needs_reference_kernels=True),
     # ---- lecture 2, gradient checking: the notebook's own exercises
     Exercise("softplus", "the backward of softplus, and the line of minigen that computes it",
              1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING),

@@ -115,6 +115,9 @@ def _build(args: argparse.Namespace) -> int:
           f"{len(result.regions)} regions blanked for {len(result.exercises)} exercises.")
     for r in result.regions:
         print(f"  {r.region_id:<22} {r.where}")
+    if result.reference_kernels:
+        print("It runs every op on its reference kernels (REFERENCE_KERNELS_DEFAULT = True in "
+              "minigen/ops/fast/__init__.py), so the student's im2col/col2im run in every model.")
     print(f"Grade it with: python -m minigen.assignments grade {result.out_dir}")
     return 0
 

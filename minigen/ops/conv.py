@@ -21,213 +21,117 @@ How the forward is computed (no Python loop over pixels or images):
    the *im2col* matrix of columns, K = C·k_h·k_w rows and one column per output position;
 3. multiply: weight (O, K) @ columns -> the output.
 ``ConvTranspose2d`` runs this backwards (wᵀ @ y gives columns, *col2im* adds them back into
-an image) and ``Conv2dWeight`` multiplies y by the columns transposed.
+an image with ``add_windows``) and ``Conv2dWeight`` multiplies y by the columns transposed.
 With groups, the channels split into g independent blocks and every product is batched.
 
-The same maths, three speed-ups chosen by shape (measured on a 2-core CPU against PyTorch;
-each choice is one small function below, so the tests can force every path):
-* the columns' layout (``_layout``): per image (N, K, L) when each image has many output
-  positions L, or all images side by side (K, L·N) when L is small, so that one large matrix
-  product replaces N thin ones; side by side, the image index is the fastest-moving one in
-  memory, so every copy moves runs of N numbers rather than short image rows
-  (N=64, 32 -> 64 channels, 14x14, stride 2: forward+backward 5.2 -> 3.6 ms);
-* col2im (``_col2im``): a loop over the k_h·k_w kernel taps, or, per image, one scatter-add
-  with precomputed indices when the windows' rows are short (``_scatter_col2im``);
-* layers with few output channels and stride 1 skip im2col altogether (``kn2row.py``).
+This file is the reference: ``im2col`` and ``col2im`` below, and one matrix product per
+op. Faster paths chosen by shape (other column layouts, col2im by one scatter-add, kn2row
+for few output channels, columns shared between the ops of one backward) live in
+``minigen.ops.fast``; each forward takes them when ``fast_kernels()`` says so, and
+``minigen.use_reference_kernels(True)`` makes every convolution run the lines below.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from minigen import backend
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
-from minigen.ops.kn2row import kn2row_conv, kn2row_transpose, kn2row_weight, use_kn2row
+from minigen.ops.fast import conv as fast
+from minigen.ops.fast import fast_kernels
 from minigen.ops.shape import reshape
-from minigen.ops.windows import (add_windows, output_size, pad_zeros, pair, sliding_windows,
-                                 window_index)
+from minigen.ops.windows import add_windows, output_size, pad_zeros, pair, sliding_windows
 from minigen.tensor import Tensor
 
 Padding = tuple[int, int, int, int]  # (top, bottom, left, right)
-
-# Conv2d keeps its im2col columns for the weight gradient (saves recomputing them in the
-# backward pass) when they are at most this big; larger ones would hold too much memory
-# from the forward to the backward pass.
-_KEEP_COLUMNS_BYTES = 16 * 2**20
-
-
-# ---------------------------------------------------------------- choosing an algorithm
-def _layout(n: int, k: int, l: int) -> str:
-    """How the im2col columns (K rows, L = H_out·W_out columns per image) are laid out.
-
-    * ``"bat"``: (N, g, K, L), one matrix product per image; ``w @ columns`` is already NCHW.
-    * ``"kln"``: (g, K, L·N), all images side by side, the image index fastest; one large
-      product, whose output is NCHW as a transposed view. The input is first copied with
-      its image index fastest (``pad_zeros(..., images_last=True)``), so that the im2col
-      copy, col2im's adds and the transposes all move runs of N contiguous numbers.
-    When L < K, each per-image product is a thin matrix that BLAS runs far below its peak;
-    the one large product is worth the transposes. Below 8 images the runs of N numbers
-    are too short, and the per-image products cost no more (measured on 2 cores).
-    """
-    return "kln" if n >= 8 and l < k else "bat"
-
-
-def _scatter_col2im(out_hw: tuple[int, int]) -> bool:
-    """col2im by one scatter-add rather than the loop over kernel taps? For short rows: each
-    tap of the loop adds N·C·H_out rows of W_out numbers, and short rows make NumPy's
-    per-row overhead dominate; long rows make the loop (no index array to read) faster.
-    Only for the ``"bat"`` layout: with ``"kln"`` the loop's rows are runs of N ≥ 8 numbers."""
-    return out_hw[1] <= 8
+Pair = tuple[int, int]
 
 
 # ---------------------------------------------------------------- im2col and col2im
-def _im2col(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: Padding,
-            dilation: tuple[int, int], groups: int, out_hw: tuple[int, int], layout: str) -> Any:
-    """Columns of x (N, C, H, W), (N, g, C/g·k_h·k_w, L) or (g, C/g·k_h·k_w, L·N) by
-    ``layout``: one copy of a window view.
+def im2col(x: Any, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, groups: int,
+           out_hw: Pair) -> Any:
+    """The columns of x (N, C, H, W): (N, g, K, L) with K = C/g·k_h·k_w, L = H_out·W_out,
+
+        cols[n, g, (c, i, j), (p, q)] = x_pad[n, g·C/g + c, p·s_h + i·d_h, q·s_w + j·d_w].
 
     ``out_hw`` can ask for fewer windows than fit: the backward of a transposed
     convolution with ``output_padding`` must skip the extra rows and columns.
+
+    >>> im2col(backend.np.ones((2, 4, 5, 5)), (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 2, (3, 3)).shape
+    (2, 2, 18, 9)
     """
-    x_pad = pad_zeros(x, padding, images_last=layout == "kln")
-    windows = sliding_windows(x_pad, kernel, stride, dilation)
-    windows = windows[:, :, :, :, :out_hw[0], :out_hw[1]]
+    x_pad = pad_zeros(x, padding)                               # (N, C, H_p, W_p)
+    windows = sliding_windows(x_pad, kernel, stride, dilation)  # view (N, C, k_h, k_w, H_o, W_o)
+    windows = windows[:, :, :, :, :out_hw[0], :out_hw[1]]       # (N, C, k_h, k_w, *out_hw)
     n, c, kh, kw, ho, wo = windows.shape
-    k = (c // groups) * kh * kw
-    if layout == "bat":
-        return windows.reshape(n, groups, k, ho * wo)
-    # (C, k_h, k_w, H_out, W_out, N): the image index is already fastest in x_pad
-    return windows.transpose(1, 2, 3, 4, 5, 0).reshape(groups, k, ho * wo * n)
+    return windows.reshape(n, groups, (c // groups) * kh * kw, ho * wo)  # the one copy
 
 
-def _rows(y: Any, groups: int, layout: str) -> Any:
-    """An output-shaped y (N, O, H, W) as the matrix the columns pair with:
-    (N, g, O/g, L) for ``"bat"`` (a view), (g, O/g, L·N) for ``"kln"`` (a transposed copy,
-    or a view when y already has its image index fastest, as ``_unrows`` leaves it)."""
-    n, o, h, w = y.shape
-    y = y.reshape(n, groups, o // groups, h * w)
-    if layout == "bat":
-        return y
-    return y.transpose(1, 2, 3, 0).reshape(groups, o // groups, h * w * n)
+def col2im(cols: Any, x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Padding,
+           dilation: Pair, out_hw: Pair) -> Any:
+    """The adjoint of ``im2col``: columns (N, g, K, L) added back into an image of
+    ``x_shape`` (N, C, H, W), where overlapping windows add up,
 
+        x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w] += cols[n, g, (c, i, j), (p, q)],
 
-def _unrows(rows: Any, shape: tuple[int, ...], groups: int, layout: str) -> Any:
-    """The inverse of ``_rows``: back to an NCHW array of ``shape`` (for ``"kln"`` a transposed
-    view, image index fastest: NumPy's elementwise ops keep that memory order, and the next
-    convolution reads it without a transpose)."""
-    if layout == "bat":
-        return rows.reshape(shape)
-    n, o, h, w = shape
-    return rows.reshape(groups, o // groups, h, w, n).transpose(4, 0, 1, 2, 3).reshape(shape)
+    then the padding cropped: ⟨im2col(x), cols⟩ = ⟨x, col2im(cols)⟩.
 
-
-@functools.lru_cache(maxsize=8)
-def _col2im_index(xp: Any, image_shape: tuple[int, ...], kernel: tuple[int, int],
-                  stride: tuple[int, int], dilation: tuple[int, int],
-                  out_hw: tuple[int, int]) -> Any:
-    """``window_index`` flattened, kept for the next call of the same shape (building it
-    costs as much as the scatter-add itself)."""
-    return window_index(xp, image_shape, kernel, stride, dilation, out_hw).reshape(-1)
-
-
-def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int], out_hw: tuple[int, int],
-            stride: tuple[int, int], padding: Padding, dilation: tuple[int, int], layout: str) -> Any:
-    """The adjoint of ``_im2col``: add columns back into an image (N, C, H, W)."""
+    >>> col2im(backend.np.ones((1, 1, 9, 4)), (1, 1, 4, 4), (3, 3), (1, 1), (0, 0, 0, 0),
+    ...        (1, 1), (2, 2))[0, 0, 1]          # how many windows read each pixel
+    array([2., 4., 4., 2.])
+    """
     n, c, h, w = x_shape
     top, bottom, left, right = padding
     xp = backend.array_module(cols)
-    image_shape = (n, c, h + top + bottom, w + left + right)
-    if layout == "kln":
-        # the image with its image index fastest, like the columns: (C, H_p, W_p, N) in
-        # memory, seen as (N, C, H_p, W_p); the result stays a transposed view
-        image = xp.zeros((c,) + image_shape[2:] + (n,), dtype=cols.dtype).transpose(3, 0, 1, 2)
-        windows = cols.reshape(c, kernel[0], kernel[1], out_hw[0], out_hw[1], n)
-        add_windows(image, windows.transpose(5, 0, 1, 2, 3, 4), stride, dilation)
-    else:
-        image = xp.zeros(image_shape, dtype=cols.dtype)
-        if _scatter_col2im(out_hw):
-            index = _col2im_index(xp, image_shape, tuple(kernel), tuple(stride),
-                                  tuple(dilation), tuple(out_hw))
-            backend.scatter_add(image.reshape(-1), index, cols.reshape(-1))
-        else:
-            windows = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-            add_windows(image, windows, stride, dilation)
-    return image[:, :, top:top + h, left:left + w]
+    image = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)  # padded
+    windows = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
+    add_windows(image, windows, stride, dilation)
+    return image[:, :, top:top + h, left:left + w]                 # (N, C, H, W)
 
 
-def _output_hw(x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
-               padding: Padding, dilation: tuple[int, int]) -> tuple[int, int]:
+def _output_hw(x_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Padding,
+               dilation: Pair) -> Pair:
     """As many windows as fit in the padded input."""
     return (output_size(x_shape[2] + padding[0] + padding[1], kernel[0], stride[0], 0, dilation[0]),
             output_size(x_shape[3] + padding[2] + padding[3], kernel[1], stride[1], 0, dilation[1]))
 
 
-def _shared_columns(x: Tensor, n_out: int, kernel: tuple[int, int], out_hw: tuple[int, int],
-                    hyper: dict) -> Any:
-    """im2col of x, computed once for a backward that needs both Conv2d and Conv2dWeight
-    of the same x; None where those take the kn2row path (no columns)."""
-    n, c = x.shape[:2]
-    if use_kn2row(n_out, c, hyper["stride"], hyper["groups"]):
-        return None
-    g = hyper["groups"]
-    layout = _layout(n, (c // g) * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
-    return _im2col(x.data, kernel, hyper["stride"], hyper["padding"], hyper["dilation"], g,
-                   out_hw, layout)
-
-
-def _shared_rows(y: Tensor, x_shape: tuple[int, ...], kernel: tuple[int, int],
-                 groups: int) -> Any:
-    """``_rows`` of an output-shaped y, computed once for a backward that needs both
-    ConvTranspose2d and Conv2dWeight of the same y; None where the rows are a free view
-    (``"bat"``) or a kn2row path takes them."""
-    n, c = x_shape[:2]
-    layout = _layout(n, (c // groups) * kernel[0] * kernel[1], y.shape[2] * y.shape[3])
-    return _rows(y.data, groups, layout) if layout == "kln" else None
-
-
 # ---------------------------------------------------------------- the three ops
+# ``memo``: what the fast kernels of an op's forward hand to the ops of its backward (the
+# columns of x, say, so that they are not copied twice); this file only passes it along,
+# and it is None on the reference path.
 class Conv2d(Function):
     """y[n,o,p,q] = Σ_{c,i,j} w[o,c,i,j] · x_pad[n, c, p·s_h + i·d_h, q·s_w + j·d_w]
 
     Shapes: x (N, C, H, W), w (O, C/g, k_h, k_w) -> y (N, O, H_out, W_out).
-    ``cols``: x's im2col columns, when the caller already has them.
+    Computed as w (g, O/g, K) @ im2col(x) (N, g, K, L).
     Backward: ∂L/∂x = conv_transpose(∂L/∂y, w),  ∂L/∂w = correlate(x, ∂L/∂y).
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, stride: tuple[int, int], padding: Padding,
-                dilation: tuple[int, int], groups: int,
-                out_hw: tuple[int, int] | None = None, cols: Any = None) -> Any:
+    def forward(ctx: Context, x: Any, w: Any, stride: Pair, padding: Padding, dilation: Pair,
+                groups: int, out_hw: Pair | None = None, memo: fast.Memo | None = None) -> Any:
         ctx.hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        n = x.shape[0]
         o, cg, kh, kw = w.shape
-        ho, wo = out_hw = tuple(out_hw or _output_hw(x.shape, (kh, kw), stride, padding, dilation))
-        if use_kn2row(o, x.shape[1], stride, groups):
-            ctx.save_for_backward(x, w, None)
-            return kn2row_conv(x, w, padding, dilation, out_hw)
-        layout = _layout(n, cg * kh * kw, ho * wo)
-        if cols is None:
-            cols = _im2col(x, (kh, kw), stride, padding, dilation, groups, out_hw, layout)
-        w_mat = w.reshape(groups, o // groups, cg * kh * kw)  # (g, O/g, K)
-        y = _unrows(ctx.xp.matmul(w_mat, cols), (n, o, ho, wo), groups, layout)
-        # The weight gradient needs these same columns: keep them if they are small.
-        keep = ctx.needs_input_grad[1] and cols.nbytes <= _KEEP_COLUMNS_BYTES
-        ctx.save_for_backward(x, w, cols if keep else None)
-        return y
+        out_hw = tuple(out_hw or _output_hw(x.shape, (kh, kw), stride, padding, dilation))
+        if fast_kernels():
+            y, memo = fast.conv2d(x, w, out_hw, memo, ctx.needs_input_grad, **ctx.hyper)
+            ctx.save_for_backward(x, w, memo)
+            return y
+        ctx.save_for_backward(x, w, None)
+        cols = im2col(x, (kh, kw), stride, padding, dilation, groups, out_hw)  # (N, g, K, L)
+        w_mat = w.reshape(groups, o // groups, cg * kh * kw)                   # (g, O/g, K)
+        y = ctx.xp.matmul(w_mat, cols)                                         # (N, g, O/g, L)
+        return y.reshape((x.shape[0], o) + out_hw)                             # (N, O, *out_hw)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, w, cols = ctx.saved_tensors
+        x, w, memo = ctx.saved_tensors
         grad_x = grad_w = None
-        rows = None  # both gradients read grad as the rows of a matrix: transpose it once
-        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:
-            rows = _shared_rows(grad, x.shape, w.shape[2:], ctx.hyper["groups"])
         if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad, w, **ctx.hyper, out_hw=x.shape[2:], rows=rows)
+            grad_x = ConvTranspose2d.apply(grad, w, **ctx.hyper, out_hw=x.shape[2:], memo=memo)
         if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeight.apply(x, grad, **ctx.hyper, kernel=w.shape[2:],
-                                        cols=None if cols is None else cols.data, rows=rows)
+            grad_w = Conv2dWeight.apply(x, grad, **ctx.hyper, kernel=w.shape[2:], memo=memo)
         return grad_x, grad_w
 
 
@@ -237,43 +141,34 @@ class ConvTranspose2d(Function):
     The adjoint of ``Conv2d`` in its input: ⟨conv2d(x, w), y⟩ = ⟨x, conv_transpose(y, w)⟩.
     Shapes: y (N, O, H_in, W_in), w (O, C/g, k_h, k_w) -> x (N, C, H_out, W_out) with
     (H_out, W_out) = ``out_hw``. Computed as columns = wᵀ @ y, then col2im.
-    ``rows``: ``_rows(y)``, when the caller already has them.
     Backward: ∂L/∂y = conv2d(∂L/∂x, w),  ∂L/∂w = correlate(∂L/∂x, y).
     """
 
     @staticmethod
-    def forward(ctx: Context, y: Any, w: Any, stride: tuple[int, int], padding: Padding,
-                dilation: tuple[int, int], groups: int, out_hw: tuple[int, int],
-                rows: Any = None) -> Any:
-        ctx.save_for_backward(y, w)
+    def forward(ctx: Context, y: Any, w: Any, stride: Pair, padding: Padding, dilation: Pair,
+                groups: int, out_hw: Pair, memo: fast.Memo | None = None) -> Any:
         ctx.hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         n, o, hi, wi = y.shape
         _, cg, kh, kw = w.shape
-        layout = _layout(n, cg * kh * kw, hi * wi)
-        # Here kn2row wins already with as many output as input channels when the maps are
-        # large ("bat"): its copies replace the col2im loop over large maps, the slowest step
-        # (N=1, 64 -> 64 channels, 64x64: 4.4 vs 5.7 ms; but 8.4 vs 9.7 ms on 16x16 maps).
-        if use_kn2row(o, cg * groups, stride, groups, ratio=1 if layout == "bat" else 2):
-            return kn2row_transpose(y, w, padding, dilation, out_hw)
-        w_mat = w.reshape(groups, o // groups, cg * kh * kw)  # (g, O/g, K)
-        if rows is None:
-            rows = _rows(y, groups, layout)
-        cols = ctx.xp.matmul(w_mat.transpose(0, 2, 1), rows)
-        return _col2im(cols, (n, cg * groups) + tuple(out_hw), (kh, kw), (hi, wi), stride,
-                       padding, dilation, layout)
+        if fast_kernels():
+            x, memo = fast.conv_transpose2d(y, w, out_hw, memo, ctx.needs_input_grad, **ctx.hyper)
+            ctx.save_for_backward(y, w, memo)
+            return x
+        ctx.save_for_backward(y, w, None)
+        w_mat = w.reshape(groups, o // groups, cg * kh * kw)                   # (g, O/g, K)
+        rows = y.reshape(n, groups, o // groups, hi * wi)                      # (N, g, O/g, L)
+        cols = ctx.xp.matmul(w_mat.transpose(0, 2, 1), rows)                   # (N, g, K, L)
+        return col2im(cols, (n, cg * groups) + tuple(out_hw), (kh, kw), stride, padding,
+                      dilation, (hi, wi))                                      # (N, C, *out_hw)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        y, w = ctx.saved_tensors
+        y, w, memo = ctx.saved_tensors
         grad_y = grad_w = None
-        kernel, out_hw = w.shape[2:], y.shape[2:]
-        cols = None  # both gradients read the columns of grad: build them once
-        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:
-            cols = _shared_columns(grad, w.shape[0], kernel, out_hw, ctx.hyper)
         if ctx.needs_input_grad[0]:
-            grad_y = Conv2d.apply(grad, w, **ctx.hyper, out_hw=out_hw, cols=cols)
+            grad_y = Conv2d.apply(grad, w, **ctx.hyper, out_hw=y.shape[2:], memo=memo)
         if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeight.apply(grad, y, **ctx.hyper, kernel=kernel, cols=cols)
+            grad_w = Conv2dWeight.apply(grad, y, **ctx.hyper, kernel=w.shape[2:], memo=memo)
         return grad_y, grad_w
 
 
@@ -282,31 +177,24 @@ class Conv2dWeight(Function):
 
     The gradient of conv2d with respect to its weight: a correlation of the input x
     (N, C, H, W) with an output-shaped y (N, O, H_out, W_out), giving (O, C/g, k_h, k_w).
-    Computed as y @ columnsᵀ (summed over the batch); ``cols``: x's columns, ``rows``:
-    ``_rows(y)``, when the caller already has them.
+    Computed as y @ im2col(x)ᵀ, summed over the batch.
     Backward: ∂L/∂x = conv_transpose(y, ∂L/∂w),  ∂L/∂y = conv2d(x, ∂L/∂w).
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Any, y: Any, stride: tuple[int, int], padding: Padding,
-                dilation: tuple[int, int], groups: int, kernel: tuple[int, int],
-                cols: Any = None, rows: Any = None) -> Any:
+    def forward(ctx: Context, x: Any, y: Any, stride: Pair, padding: Padding, dilation: Pair,
+                groups: int, kernel: Pair, memo: fast.Memo | None = None) -> Any:
         ctx.save_for_backward(x, y)
         ctx.hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         kernel = tuple(kernel)
+        if fast_kernels():
+            return fast.conv2d_weight(x, y, kernel, memo, **ctx.hyper)
         n, o, ho, wo = y.shape
         c = x.shape[1]
-        if use_kn2row(o, c, stride, groups):
-            return kn2row_weight(x, y, padding, dilation, kernel)
-        layout = _layout(n, (c // groups) * kernel[0] * kernel[1], ho * wo)
-        if cols is None:
-            cols = _im2col(x, kernel, stride, padding, dilation, groups, (ho, wo), layout)
-        y_rows = _rows(y, groups, layout) if rows is None else rows
-        if layout == "bat":  # (N, g, O/g, L) @ (N, g, L, K), summed over the images
-            w = ctx.xp.matmul(y_rows, cols.transpose(0, 1, 3, 2)).sum(axis=0)
-        else:  # one product over all images at once: (g, O/g, N·L) @ (g, N·L, K)
-            w = ctx.xp.matmul(y_rows, cols.transpose(0, 2, 1))
-        return w.reshape(o, c // groups, kernel[0], kernel[1])
+        cols = im2col(x, kernel, stride, padding, dilation, groups, (ho, wo))  # (N, g, K, L)
+        rows = y.reshape(n, groups, o // groups, ho * wo)                      # (N, g, O/g, L)
+        w = ctx.xp.matmul(rows, cols.transpose(0, 1, 3, 2)).sum(axis=0)        # (g, O/g, K)
+        return w.reshape(o, c // groups, kernel[0], kernel[1])                 # (O, C/g, k_h, k_w)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -21,6 +21,8 @@ from typing import Any
 from minigen import backend
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
+from minigen.ops.fast import fast_kernels
+from minigen.ops.fast import pooling as fast_pooling
 from minigen.ops.indexing import getitem
 from minigen.ops.padding import pad
 from minigen.ops.windows import add_windows, output_size, pair, sliding_windows
@@ -54,13 +56,6 @@ def _first_max(taps: Any, xp: Any) -> tuple[Any, Any]:
         best = xp.maximum(best, taps[j])
         winner += take * (j - winner)    # winner = j where take
     return best, winner
-
-
-def _tiles(shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair) -> bool:
-    """Do the windows tile the image exactly (stride = kernel, no padding, nothing left over),
-    as in the usual 2×2 pooling? Then every pixel belongs to exactly one window."""
-    (kh, kw), (h, w) = kernel, shape[2:]
-    return stride == kernel and padding == (0, 0) and h % kh == 0 and w % kw == 0
 
 
 class MaxPool2d(Function):
@@ -112,19 +107,14 @@ class MaxPool2dBackward(Function):
         xp = ctx.xp
         n, c, ho, wo = g.shape
         (kh, kw), (ph, pw), (h, w) = kernel, padding, size
-        tiles = _tiles((n, c, h, w), kernel, stride, padding)
-        if tiles:   # every pixel is in one window: write each tap's pixels of the image once
-            image = xp.empty((n, c, h, w), dtype=g.dtype)
-            pixels = image.reshape(n, c, ho, kh, wo, kw)           # pixel (p·kh + i, q·kw + j)
-        else:       # overlapping windows or padding: each tap apart, then added up
-            taps = xp.empty((kh, kw, n, c, ho, wo), dtype=g.dtype)
+        if fast_kernels() and fast_pooling.tiles((n, c, h, w), kernel, stride, padding):
+            return fast_pooling.max_pool_backward_tiled(g, winner, kernel)
+        taps = xp.empty((kh, kw, n, c, ho, wo), dtype=g.dtype)
         for t in range(kh * kw):                                  # g where tap t won, else 0
             i, j = divmod(t, kw)
-            xp.multiply(g, winner == t, out=pixels[:, :, :, i, :, j] if tiles else taps[i, j])
-        if tiles:
-            return image
+            xp.multiply(g, winner == t, out=taps[i, j])
         padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
-        add_windows(padded, taps.transpose(2, 3, 0, 1, 4, 5), stride, (1, 1))
+        add_windows(padded, taps.transpose(2, 3, 0, 1, 4, 5), stride, (1, 1))   # col2im
         return padded[:, :, ph:ph + h, pw:pw + w].copy()   # the border was padding
 
     @staticmethod

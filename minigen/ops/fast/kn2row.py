@@ -2,8 +2,8 @@
 
 im2col copies the *input* k_h·k_w times: its matrix has C·k_h·k_w rows. For a layer like
 a decoder's last one (32 -> 1 channels, N=64, 28x28) that is a 58 MB buffer to fill, multiply
-and add back, for an output of 200 KB: about 10x slower than PyTorch. kn2row copies the
-*small* side instead, the O output channels, k_h·k_w times (for O=1: 32x less memory).
+and add back, for an output of 200 KB. kn2row copies the *small* side instead, the O
+output channels, k_h·k_w times (for O=1: 32x less memory).
 
 Everything lives on the grid of the zero-padded input, flattened: position g = r·W_p + s
 of an (H_p, W_p) image. Kernel tap t = (i, j) is the shift off_t = i·d_h·W_p + j·d_w, and
@@ -38,9 +38,9 @@ def use_kn2row(out_channels: int, in_channels: int, stride: tuple[int, int], gro
                ratio: int = 2) -> bool:
     """Is kn2row the faster algorithm? For stride 1 and groups=1, with at most 1/ratio as
     many output as input channels. Its buffers have O·k_h·k_w rows where im2col's have
-    C·k_h·k_w; the products cost the same, so it must be clearly smaller to win (measured
-    forward+backward: 32 -> 1 channels 4 vs 66 ms, 32 -> 16 at 14x14 11 vs 23 ms; but
-    64 -> 64 at 7x7 22 vs 13 ms). ``ConvTranspose2d`` asks with ratio 1 for large maps.
+    C·k_h·k_w; the products cost the same, so it must be clearly smaller to win (the
+    extra shifted adds cost more than they save at equal channel counts, see
+    benchmarks/README.md). ``ConvTranspose2d`` asks with ratio 1 for large maps.
     """
     return tuple(stride) == (1, 1) and groups == 1 and ratio * out_channels <= in_channels
 
