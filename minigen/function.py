@@ -154,7 +154,7 @@ def _common_module(op_name: str, tensors: tuple[Tensor, ...]) -> Any:
         return backend.array_module(tensors[0].data)
     module = backend.array_module(tensors[0].data)
     if any(backend.array_module(t.data) is not module for t in tensors):
-        devices = ", ".join(f"input {j} on {u.device}" for j, u in enumerate(tensors))
+        devices = ", ".join(f"input {j} on {u.device.name}" for j, u in enumerate(tensors))
         raise RuntimeError(
             f"{op_name}: inputs live on different devices ({devices}); "
             "move them with .to('cpu') or .to('gpu') first")

@@ -255,7 +255,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """How many numbers the parameters hold (each shared parameter counted once)."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call ``fn`` on every submodule (deepest first) and on this module; returns self.

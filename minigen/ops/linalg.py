@@ -32,8 +32,7 @@ class MatMul(Function):
 
 
 def _swap_last(x: Tensor) -> Tensor:
-    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return transpose(x, axes)
+    return transpose(x, -2, -1)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -57,7 +57,7 @@ class Standardize(Function):
         x, x_hat = ctx.saved_tensors                                      # input, output
         # BEGIN SOLUTION instance_norm_backward
         axes = ctx.axes
-        sigma = sqrt(var(x, axes, keepdims=True) + ctx.eps)               # 1 per group
+        sigma = sqrt(var(x, axes, keepdim=True, correction=0) + ctx.eps)  # 1 per group
         mean_g = mean(grad, axes, keepdims=True)                          # 1 per group
         mean_g_x_hat = mean(grad * x_hat, axes, keepdims=True)            # 1 per group
         return (grad - mean_g - x_hat * mean_g_x_hat) / sigma
@@ -124,7 +124,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any,  # noqa: A002
     _check_common("batch_norm", x, eps, {"weight": weight, "bias": bias,
                                          "running_mean": running_mean, "running_var": running_var})
     axes = (0,) + tuple(range(2, x.ndim))                   # every axis but the channels
-    count = x.size // x.shape[1]                            # M: elements per channel
+    count = x.numel() // x.shape[1]                            # M: elements per channel
     if training:
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
