@@ -12,16 +12,20 @@ from minigen import backend
 from minigen.anomaly import AnomalyError, detect_anomaly
 from minigen.autograd import grad
 from minigen.backend import default_dtype, get_default_dtype, set_default_dtype, use
-from minigen.creation import (arange, full, manual_seed, ones, ones_like, rand, randint, randn,
-                              tensor, zeros, zeros_like)
+from minigen.creation import (arange, full, full_like, linspace, manual_seed, ones, ones_like, rand,
+                              rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from minigen.devices import device
+from minigen import cuda  # minigen.cuda.is_available(); importing it loads nothing
 from minigen.function import Context, Function
 from minigen.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigen.gradient_check import GradcheckError, gradcheck, gradgradcheck
-from minigen.ops import (abs, argmax, argmin, broadcast_to, cast, clip, concat, detach, div, exp,
-                         flatten, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum,
-                         mean, min, minimum, mul, neg, one_hot, permute, pow, relu, reshape,
-                         sigmoid, softmax, softplus, split, sqrt, squeeze, stack, std,
-                         stop_gradient, sub, sum, sum_to, tanh, transpose, unsqueeze, var, where)
+from minigen.ops import (abs, amax, amin, argmax, argmin, broadcast_to, cast, cat, chunk, clamp,
+                         clip, concat, detach, div, eq, erf, exp, flatten, ge, gt, le, leaky_relu,
+                         log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum,
+                         mul, ne, neg, one_hot, permute, pow, prod, relu, reshape, sigmoid,
+                         softmax, softplus, split, sqrt, squeeze, stack, std, stop_gradient, sub,
+                         sum, sum_to, tanh, transpose, unsqueeze, var, where)
+from minigen import return_types  # noqa: F401 — the (values, indices) of max/min along a dim
 from minigen.ops import add, getitem  # noqa: F401
 from minigen.ops.fast import reference_kernels, reference_kernels_enabled, use_reference_kernels
 from minigen.serialization import load, save

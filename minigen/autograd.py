@@ -120,14 +120,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 def _seed_gradient(root: Tensor, grad: Any, where: str) -> Tensor:
     """∂L/∂root: ones for a one-element root, else the given gradient (shape-checked)."""
     if grad is None:
-        if root.size != 1:
+        if root.numel() != 1:
             raise RuntimeError(
                 f"{where}: the gradient can only be implied (as 1) for a one-element tensor; "
                 f"this tensor has shape {root.shape}, so pass grad= of that shape")
         return Tensor(backend.array_module(root.data).ones_like(root.data))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad)
     if backend.array_module(grad.data) is not backend.array_module(root.data):
-        raise RuntimeError(f"{where}: grad is on {grad.device} but the tensor is on {root.device}")
+        raise RuntimeError(f"{where}: grad is on {grad.device.name} but the tensor is on {root.device.name}")
     if grad.shape != root.shape:
         raise ValueError(f"{where}: grad has shape {grad.shape} but the tensor has shape {root.shape}")
     return grad

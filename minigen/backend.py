@@ -68,13 +68,15 @@ def use(name: str) -> None:
         raise ValueError(f"use: unknown backend {name!r}; expected 'numpy' or 'cupy'")
 
 
-def module_for_device(device: str) -> Any:
-    """The array module of a device name: ``"cpu"`` -> numpy, ``"gpu"``/``"cuda"`` -> cupy."""
-    if device == "cpu":
+def module_for_device(device: Any) -> Any:
+    """The array module of a device: ``"cpu"`` -> numpy, ``"gpu"``/``"cuda"``/``"cuda:0"`` ->
+    cupy; a ``minigen.device`` works too."""
+    name = getattr(device, "type", device)
+    if name == "cpu":
         return numpy
-    if device in ("gpu", "cuda"):
+    if name in ("gpu", "cuda", "cuda:0"):
         return _load_cupy()
-    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'gpu'")
+    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'gpu' (or 'cuda')")
 
 
 def gpu_available() -> bool:
@@ -195,6 +197,23 @@ def rng(module: Any = None) -> Any:
         seed = int(_host_rng.integers(0, 2**63 - 1))
         _device_rngs[key] = module.random.default_rng(seed)
     return _device_rngs[key]
+
+
+def erf(array: Any) -> Any:
+    """The error function of every element, from the array module's scientific library:
+    ``cupyx.scipy.special`` on the GPU, SciPy on the CPU when installed, else Python's
+    ``math.erf`` element by element (exact, but slow for large arrays)."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        import cupyx.scipy.special  # noqa: PLC0415 — ships with CuPy
+
+        return cupyx.scipy.special.erf(array)
+    try:
+        import scipy.special  # noqa: PLC0415 — optional
+    except ImportError:
+        import math  # noqa: PLC0415
+
+        return numpy.vectorize(math.erf, otypes=[array.dtype])(array)
+    return scipy.special.erf(array).astype(array.dtype, copy=False)
 
 
 def scatter_add(out: Any, index: Any, values: Any) -> None:

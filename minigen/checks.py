@@ -144,3 +144,25 @@ def indices_in_range(owner: str, what: str, values: Any, count: int,
             raise error(f"{owner}: {what} must lie in [0, {count}), got values from "
                         f"{smallest} to {largest}")
     return values
+
+
+def alias(owner: str, name: str, value: Any, alias_name: str, alias_value: Any,
+          default: Any = None) -> Any:
+    """The argument given as ``name`` (PyTorch's keyword) or as ``alias_name`` (NumPy's),
+    ``default`` when neither is given (None means not given); a TypeError when both are.
+
+    >>> alias("sum", "dim", 1, "axis", None)
+    1
+    >>> alias("sum", "keepdim", None, "keepdims", True, default=False)
+    True
+    >>> alias("sum", "dim", 1, "axis", 0)
+    Traceback (most recent call last):
+    ...
+    TypeError: sum: give dim or its NumPy alias axis, not both (got dim=1, axis=0)
+    """
+    if value is not None and alias_value is not None:
+        raise TypeError(f"{owner}: give {name} or its NumPy alias {alias_name}, not both "
+                        f"(got {name}={value!r}, {alias_name}={alias_value!r})")
+    if value is not None:
+        return value
+    return default if alias_value is None else alias_value

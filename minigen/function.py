@@ -59,6 +59,7 @@ class Context:
         self.xp = xp
         self.freed = False
         self._saved: tuple[Any, ...] = ()
+        self._saved_versions: tuple[Any, ...] = ()  # (tensor, its _version) per saved value
         self._output: Any = None  # weak reference to the result, set by apply
 
     @property
@@ -66,8 +67,40 @@ class Context:
         return self.op.__name__
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays (or tensors) for ``backward``; read them back with ``saved_tensors``."""
+        """Keep arrays (or tensors) for ``backward``; read them back with ``saved_tensors``.
+
+        Each value that is an input tensor's data (or a tensor) is saved with that tensor's
+        ``_version``: ``saved_tensors`` refuses it if it was written in place since.
+        """
         self._saved = values
+        self._saved_versions = tuple(self._owner(v) for v in values)
+
+    def _owner(self, value: Any) -> Any:
+        """(tensor, version) for a value that is a tensor or an input's data, else None."""
+        if isinstance(value, Tensor):
+            return value, value._version
+        if backend.is_array(value):
+            for t in self.inputs:
+                if t.data is value:
+                    return t, t._version
+        return None
+
+    def _check_versions(self) -> None:
+        """The error PyTorch gives when a saved value was overwritten after the forward."""
+        owners = list(zip(self._saved, self._saved_versions))
+        output = self._output() if self._output is not None else None
+        if output is not None:
+            owners += [(v, (output, 0)) for v in self._saved if v is output.data]
+        for value, owner in owners:
+            if owner is None:
+                continue
+            t, version = owner
+            if t._version != version and (value is t or t.data is value):
+                raise RuntimeError(
+                    f"one of the values {self.op_name} saved for its backward was modified in "
+                    f"place after the forward: a tensor of shape {t.shape} at version "
+                    f"{t._version}, saved at version {version}. The gradient would use the "
+                    "new values; write it after backward(), or compute the graph again")
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -80,6 +113,7 @@ class Context:
         """
         if self.freed:
             raise_freed(self.op_name)
+        self._check_versions()
         return tuple(self._as_tensor(v) for v in self._saved)
 
     def _as_tensor(self, value: Any) -> Any:
@@ -98,6 +132,7 @@ class Context:
     def release(self) -> None:
         """Drop the saved values after backward: the graph is then freed."""
         self._saved = ()
+        self._saved_versions = ()
         self.freed = True
 
 
@@ -137,12 +172,26 @@ class Function:
                 f"{cls.__name__} produced {out_data.dtype} data from inputs that need a "
                 "gradient; gradients only flow through floating-point results")
         out = Tensor(out_data, requires_grad=record)
+        _share_version_with_base(out, tensors)
         if record:
             out._ctx = ctx
             ctx._output = weakref.ref(out)
         for hook in _forward_hooks:
             hook(ctx, out)
         return out
+
+
+def _share_version_with_base(out: Tensor, inputs: tuple[Tensor, ...]) -> None:
+    """A result that is a view of an input's memory (reshape, transpose, a slice) shares
+    that input's version counter, as PyTorch's views do: writing either one in place is a
+    write to both, so an op that saved the view sees a later step on the weight."""
+    base = getattr(out.data, "base", None)
+    if base is None:
+        return
+    for t in inputs:
+        if base is t.data or base is getattr(t.data, "base", None):
+            out._version_counter = t._version_counter
+            return
 
 
 def _common_module(op_name: str, tensors: tuple[Tensor, ...]) -> Any:
@@ -154,7 +203,7 @@ def _common_module(op_name: str, tensors: tuple[Tensor, ...]) -> Any:
         return backend.array_module(tensors[0].data)
     module = backend.array_module(tensors[0].data)
     if any(backend.array_module(t.data) is not module for t in tensors):
-        devices = ", ".join(f"input {j} on {u.device}" for j, u in enumerate(tensors))
+        devices = ", ".join(f"input {j} on {u.device.name}" for j, u in enumerate(tensors))
         raise RuntimeError(
             f"{op_name}: inputs live on different devices ({devices}); "
             "move them with .to('cpu') or .to('gpu') first")

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from minigen import backend
-from minigen.grad_mode import no_grad
+from minigen import backend, devices
+from minigen.grad_mode import is_grad_enabled, no_grad
 
 Axis = "int | tuple[int, ...] | None"
 
@@ -45,16 +45,57 @@ class Tensor:
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
                 "integer and boolean data never get gradients")
-        self.data = data
+        self._data = data
+        self._version_counter = [0]  # shared with detach(): one counter per array
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None  # the Context of the op that made this tensor (None for a leaf)
         self.name: str | None = None
 
+    # ------------------------------------------------------------ the data and its version
+    @property
+    def data(self) -> Any:
+        """The array. Assigning it (``t.data = a``, ``t.data -= lr * g``) counts as an
+        in-place write (see ``_version``); writing *into* it (``t.data[...] = 0``) cannot be
+        seen and is not counted."""
+        return self._data
+
+    @data.setter
+    def data(self, array: Any) -> None:
+        self._data = array
+        self._bump_version()
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's data has had (PyTorch's name). Each op
+        records it for the values it saves, and its backward refuses to use a value written
+        since: the gradient would silently be computed from the new values."""
+        return self._version_counter[0]
+
+    def _bump_version(self) -> None:
+        self._version_counter[0] += 1
+
     # ------------------------------------------------------------ array facts
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or the length of axis ``dim`` as an int (PyTorch's ``size``;
+        the number of elements, NumPy's ``size``, is ``numel()``)."""
+        if dim is None:
+            return self.shape
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1) or self.ndim == 0:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor of shape {self.shape}")
+        return self.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements: the product of the shape."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``)."""
+        return self.data.ndim
 
     @property
     def dtype(self) -> Any:
@@ -65,13 +106,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return int(self.data.size)
-
-    @property
-    def device(self) -> str:
-        """``"cpu"`` or ``"gpu"``."""
-        return backend.device_name(self.data)
+    def device(self) -> devices.device:
+        """``device("cpu")`` or ``device("cuda")`` (the GPU); equal to the names "cpu", "gpu"
+        and "cuda"."""
+        return devices.device(backend.device_name(self.data))
 
     @property
     def is_leaf(self) -> bool:
@@ -95,7 +133,7 @@ class Tensor:
         if self.dtype not in (backend.get_default_dtype(),) and backend.is_floating(self.data):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
+            extras.append(f"device='{self.device.name}'")
         if self._ctx is not None:
             extras.append(f"grad_fn={self.grad_fn}")
         elif self.requires_grad:
@@ -110,7 +148,7 @@ class Tensor:
     # ------------------------------------------------------------ leaving the graph
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, shape is {self.shape}")
         return backend.to_numpy(self.data).reshape(()).item()
 
@@ -123,7 +161,9 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf tensor sharing this data, cut from the graph (no gradient flows back)."""
-        return Tensor(self.data, requires_grad=False)
+        out = Tensor(self.data, requires_grad=False)
+        out._version_counter = self._version_counter  # the same array: writes count for both
+        return out
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Mark this leaf tensor as needing gradients (in place); returns self."""
@@ -137,26 +177,82 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, device: str) -> "Tensor":
-        """This tensor's data on ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy), as a new leaf.
+    def to(self, device: Any = None, dtype: Any = None) -> "Tensor":
+        """This tensor on ``device`` (``"cpu"``/NumPy or ``"gpu"``/``"cuda"``/CuPy, or a
+        ``minigen.device``) and/or converted to ``dtype``; ``t.to(dtype)`` works too.
 
-        Move data and parameters before computing with them: a tensor made by an op
-        cannot move, since its graph would be cut.
+        Moving makes a new leaf: move data and parameters before computing with them, since
+        a tensor made by an op cannot move without cutting its graph. Converting the dtype
+        is differentiable (``astype``).
         """
+        if device is not None and not isinstance(device, (str, devices.device)):
+            device, dtype = None, device  # t.to(dtype)
+        out = self if dtype is None else self.astype(dtype)
+        if device is None:
+            return out
         module = backend.module_for_device(device)
-        if backend.array_module(self.data) is module:
-            return self
-        if self._ctx is not None:
+        if backend.array_module(out.data) is module:
+            return out
+        if out._ctx is not None:
             raise RuntimeError(
-                f"to({device!r}): this tensor was made by {self.grad_fn} and moving it would cut "
+                f"to({device!r}): this tensor was made by {out.grad_fn} and moving it would cut "
                 "its graph; move the leaf tensors (inputs, parameters) before computing")
-        return Tensor(backend.to_module(self.data, module), requires_grad=self.requires_grad)
+        return Tensor(backend.to_module(out.data, module), requires_grad=out.requires_grad)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
 
+    def cuda(self) -> "Tensor":
+        """This tensor on the GPU (PyTorch's name; ``gpu()`` is minigen's)."""
+        return self.to("cuda")
+
     def gpu(self) -> "Tensor":
         return self.to("gpu")
+
+    # ------------------------------------------------------------ in place, under no_grad
+    def _writable(self, name: str) -> Any:
+        """The array an in-place method may overwrite; refuses a tensor autograd depends on."""
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{name}(): this tensor requires grad, so autograd may need its values; write "
+                f"it in place only under no_grad: `with minigen.no_grad(): t.{name}(...)`")
+        return self.data
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        """Fill with samples of N(mean, std²), in place (under no_grad if it requires grad)."""
+        self._writable("normal_")
+        return _init().normal_(self, mean, std)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+        """Fill with samples of U(a, b), in place."""
+        self._writable("uniform_")
+        return _init().uniform_(self, a, b)
+
+    def fill_(self, value: float) -> "Tensor":
+        """Set every element to ``value``, in place."""
+        self._writable("fill_")
+        return _init().constant_(self, value)
+
+    def zero_(self) -> "Tensor":
+        """Set every element to 0, in place."""
+        self._writable("zero_")
+        return _init().zeros_(self)
+
+    def copy_(self, src: Any) -> "Tensor":
+        """Copy the values of ``src`` (broadcast to this shape, converted to this dtype and
+        device) into this tensor, in place."""
+        array = self._writable("copy_")
+        values = src.data if isinstance(src, Tensor) else backend.xp.asarray(src)
+        try:
+            fits = backend.np.broadcast_shapes(tuple(values.shape), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"copy_: a source of shape {tuple(values.shape)} does not broadcast "
+                             f"to this tensor's shape {self.shape}")
+        array[...] = backend.to_module(values, backend.array_module(array))
+        self._bump_version()
+        return self
 
     # ------------------------------------------------------------ autograd
     def backward(self, grad: "Tensor | Any | None" = None, retain_graph: bool = False,
@@ -250,10 +346,12 @@ class Tensor:
         return ops.compare(self, other, "!=")
 
     # ------------------------------------------------------------ method forms of ops
+    # Reductions and the ops along an axis take PyTorch's ``dim`` and ``keepdim``; NumPy's
+    # ``axis`` and ``keepdims`` are accepted as aliases (``**aliases``), not both.
     @property
     def T(self) -> "Tensor":  # noqa: N802 — NumPy's name
         """The tensor with its axes reversed."""
-        return ops.transpose(self)
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     def reshape(self, *shape: Any) -> "Tensor":
         return ops.reshape(self, _shape_args(shape))
@@ -261,56 +359,85 @@ class Tensor:
     def view(self, *shape: Any) -> "Tensor":
         return ops.reshape(self, _shape_args(shape))
 
-    def flatten(self, start_axis: int = 0) -> "Tensor":
-        return ops.flatten(self, start_axis)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        return ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes: Any) -> "Tensor":
-        return ops.transpose(self, _shape_args(axes) if axes else None)
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        """Swap two axes (PyTorch's transpose; ``permute`` reorders them all)."""
+        return ops.transpose(self, dim0, dim1)
 
-    def permute(self, *axes: Any) -> "Tensor":
-        return ops.permute(self, _shape_args(axes))
+    def permute(self, *dims: Any) -> "Tensor":
+        return ops.permute(self, _shape_args(dims))
 
-    def squeeze(self, axis: Any = None) -> "Tensor":
-        return ops.squeeze(self, axis)
+    def squeeze(self, dim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.squeeze(self, dim, **aliases)
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        return ops.unsqueeze(self, axis)
+    def unsqueeze(self, dim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.unsqueeze(self, dim, **aliases)
+
+    def expand(self, *sizes: Any) -> "Tensor":
+        """Broadcast to ``sizes`` without copying; -1 keeps that axis's size."""
+        return ops.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return ops.expand(self, other.shape)
 
     def broadcast_to(self, shape: Sequence[int]) -> "Tensor":
         return ops.broadcast_to(self, shape)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.sum(self, axis, keepdims)
+    def chunk(self, chunks: int, dim: Any = None, **aliases: Any) -> list["Tensor"]:
+        return ops.chunk(self, chunks, dim, **aliases)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.mean(self, axis, keepdims)
+    def split(self, split_size_or_sections: Any, dim: Any = None, **aliases: Any) -> list["Tensor"]:
+        return ops.split(self, split_size_or_sections, dim, **aliases)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.max(self, axis, keepdims)
+    def sum(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.sum(self, dim, keepdim, **aliases)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.min(self, axis, keepdims)
+    def prod(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.prod(self, dim, keepdim, **aliases)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
-        return ops.var(self, axis, keepdims, ddof)
+    def mean(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.mean(self, dim, keepdim, **aliases)
 
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> "Tensor":
-        return ops.std(self, axis, keepdims, ddof)
+    def max(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> Any:
+        """The largest element; along an int ``dim``, ``(values, indices)``."""
+        return ops.max(self, dim, keepdim, **aliases)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
-        return ops.argmax(self, axis, keepdims)
+    def min(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> Any:
+        """The smallest element; along an int ``dim``, ``(values, indices)``."""
+        return ops.min(self, dim, keepdim, **aliases)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
-        return ops.argmin(self, axis, keepdims)
+    def amax(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.amax(self, dim, keepdim, **aliases)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.logsumexp(self, axis, keepdims)
+    def amin(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.amin(self, dim, keepdim, **aliases)
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.softmax(self, axis)
+    def var(self, dim: Any = None, **options: Any) -> "Tensor":
+        """Variance; ``correction=1`` (unbiased) by default, as PyTorch."""
+        return ops.var(self, dim, **options)
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.log_softmax(self, axis)
+    def std(self, dim: Any = None, **options: Any) -> "Tensor":
+        return ops.std(self, dim, **options)
+
+    def argmax(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.argmax(self, dim, keepdim, **aliases)
+
+    def argmin(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.argmin(self, dim, keepdim, **aliases)
+
+    def logsumexp(self, dim: Any = None, keepdim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.logsumexp(self, dim, keepdim, **aliases)
+
+    def softmax(self, dim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.softmax(self, dim, **aliases)
+
+    def log_softmax(self, dim: Any = None, **aliases: Any) -> "Tensor":
+        return ops.log_softmax(self, dim, **aliases)
+
+    def pow(self, exponent: Any) -> "Tensor":
+        return ops.pow(self, exponent)
 
     def exp(self) -> "Tensor":
         return ops.exp(self)
@@ -324,8 +451,27 @@ class Tensor:
     def abs(self) -> "Tensor":
         return ops.abs(self)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":  # noqa: A002
-        return ops.clip(self, min, max)
+    def erf(self) -> "Tensor":
+        return ops.erf(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":  # noqa: A002
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> "Tensor":
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> "Tensor":
+        return ops.minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> "Tensor":
+        """``self`` where ``condition`` holds, else ``other`` (``where(condition, self, other)``)."""
+        return ops.where(condition, self, other)
+
+    # The comparisons by name: boolean tensors, no gradient.
+    eq, ne = __eq__, __ne__
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
 
     def relu(self) -> "Tensor":
         return ops.relu(self)
@@ -335,6 +481,14 @@ class Tensor:
 
     def tanh(self) -> "Tensor":
         return ops.tanh(self)
+
+
+def _init() -> Any:
+    """``minigen.nn.init``, whose fills the in-place methods reuse (imported when first used:
+    the layers are built on Tensor)."""
+    from minigen.nn import init  # noqa: PLC0415
+
+    return init
 
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:

@@ -322,7 +322,7 @@ def build_graph(root: Tensor, names: dict[str, Tensor] | None = None,
         for p in inputs:                  # constants, placed just before the op
             if id(p) not in index and constants:
                 label = label_of.get(id(p)) or p.name or (
-                    f"{p.item():.4g}" if p.size == 1 and backend.is_floating(p.data) else "const")
+                    f"{p.item():.4g}" if p.numel() == 1 and backend.is_floating(p.data) else "const")
                 add("constant", label, "", p, depth - 1)
         op = add("op", t._ctx.op_name, name, t, depth)
         for position, p in enumerate(inputs):

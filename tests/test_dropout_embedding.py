@@ -40,7 +40,7 @@ def test_dropout_statistics(p):
     x = mg.ones(100_000)
     y = F.dropout(x, p).numpy()
     dropped = (y == 0).mean()
-    assert abs(dropped - p) < 5 * np.sqrt(p * (1 - p) / x.size)  # 5 standard errors
+    assert abs(dropped - p) < 5 * np.sqrt(p * (1 - p) / x.numel())  # 5 standard errors
     assert_allclose(y[y != 0], 1 / (1 - p), rtol=1e-6)           # inverted: kept ones scaled
     assert abs(y.mean() - 1) < 0.02                               # the expectation is kept
     assert y.dtype == np.float32

@@ -5,6 +5,8 @@ then checks first derivatives with ``gradcheck`` and second derivatives with
 ``gradgradcheck`` (every backward is built from differentiable ops). Values are kept
 away from kinks (relu at 0, ties in max) by the strategies, not by loose tolerances.
 """
+import math
+
 import numpy as np
 import hypothesis.extra.numpy as hnp
 import pytest
@@ -102,6 +104,12 @@ def test_unary(case):
     check(fn, [x], reference(x))
 
 
+@covers(ops.Erf)
+@given(arrays())
+def test_erf(x):
+    check(ops.erf, [x], np.vectorize(math.erf)(x) if x.ndim else math.erf(float(x)))
+
+
 @covers(ops.LeakyReLU)
 @given(arrays(avoid=(0.0,)), st.floats(0.0, 0.5))
 def test_leaky_relu(x, slope):
@@ -176,7 +184,8 @@ def test_max_min(data):
     axis = data.draw(axes(x.ndim), label="axis")
     keepdims = data.draw(st.booleans(), label="keepdims")
     op, reference = data.draw(st.sampled_from([(ops.max, np.max), (ops.min, np.min)]))
-    check(lambda t: op(t, axis, keepdims), [x], reference(x, axis=axis, keepdims=keepdims))
+    check(lambda t: op(t, axis=axis, keepdims=keepdims), [x],
+          reference(x, axis=axis, keepdims=keepdims))
 
 
 @pytest.mark.exercise_sum_backward
@@ -190,8 +199,18 @@ def test_var_std(data):
     assume(n - ddof >= 1 and n >= 2)
     keepdims = data.draw(st.booleans(), label="keepdims")
     op, reference = data.draw(st.sampled_from([(ops.var, np.var), (ops.std, np.std)]))
-    check(lambda t: op(t, axis, keepdims, ddof), [x],
+    check(lambda t: op(t, axis=axis, keepdims=keepdims, ddof=ddof), [x],
           reference(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+@covers(ops.Prod)
+@given(st.data())
+def test_prod(data):
+    # nonzero factors: the backward y / x_i needs them (and keeps products well-scaled)
+    x = data.draw(arrays(shapes(min_dims=1), low=-2, high=2, avoid=(0.0,), margin=0.3), label="x")
+    axis = data.draw(axes(x.ndim), label="axis")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    check(lambda t: ops.prod(t, axis, keepdims), [x], np.prod(x, axis=axis, keepdims=keepdims))
 
 
 def _np_logsumexp(x, axis, keepdims):
@@ -268,7 +287,7 @@ def test_squeeze_unsqueeze_flatten(data):
 def test_transpose(data):
     x = data.draw(arrays(), label="x")
     perm = tuple(data.draw(st.permutations(range(x.ndim)), label="axes"))
-    check(lambda t: ops.transpose(t, perm), [x], np.transpose(x, perm))
+    check(lambda t: ops.permute(t, perm), [x], np.transpose(x, perm))
     check(lambda t: t.T, [x], x.T)
 
 

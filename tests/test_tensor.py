@@ -18,7 +18,8 @@ def test_attributes():
     assert isinstance(t.data, np.ndarray)
     assert t.grad is None and t.requires_grad is True
     assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float32
-    assert t.size == 6 and len(t) == 2
+    assert t.numel() == 6 and t.size() == (2, 3) and t.size(0) == 2 and t.size(-1) == 3
+    assert len(t) == 2 and t.dim() == 2
     assert t.is_leaf and t.grad_fn is None
 
 
@@ -303,7 +304,7 @@ MISMATCHES = {
     "minimum": lambda: minigen.minimum(S23, S45),
     "matmul": lambda: S23 @ S45,
     "where": lambda: minigen.where(S23 > 0, S23, S45),
-    "concat": lambda: minigen.concat([S23, S45], axis=0),
+    "cat": lambda: minigen.concat([S23, S45], axis=0),   # concat is an alias of cat
     "stack": lambda: minigen.stack([S23, S45]),
     "broadcast_to": lambda: S23.broadcast_to((4, 5)),
     "mse_loss": lambda: F.mse_loss(S23, S45),

@@ -191,7 +191,7 @@ def test_gradient_semantics_of_the_whole_vqvae():
     decoder_params = list(model.decoder.parameters())
     g_ze, g_zq, g_book, *g_dec = mg.grad(loss, [z_e, q.z_q, book, *decoder_params])
 
-    m = z_e.size
+    m = z_e.numel()
     e = book.numpy()[q.indices.numpy()].transpose(0, 3, 1, 2)      # e_k (N, D, 7, 7)
     assert_allclose(g_ze.numpy(), g_zq.numpy() + 2 * 0.25 / m * (z_e.numpy() - e), atol=1e-12)
     expected = np.zeros_like(book.numpy())

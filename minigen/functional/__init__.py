@@ -6,12 +6,13 @@
 [0.0, 2.0]
 """
 from minigen.functional.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
-                                       cross_entropy, l1_loss, mse_loss)
+                                       cross_entropy, kl_div, l1_loss, mse_loss, nll_loss)
 from minigen.ops import conv2d, conv_transpose2d  # noqa: F401
 from minigen.ops import (leaky_relu, log_softmax, logsumexp, one_hot, relu, sigmoid, softmax,
                          softplus, tanh)
 from minigen.ops import (avg_pool2d, batch_norm, dropout, embedding, instance_norm, interpolate,
                          max_pool2d, pad)
+from minigen.ops import gelu, group_norm, linear, silu
 
 __all__ = ["conv2d", "conv_transpose2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy",
@@ -19,3 +20,4 @@ __all__ = ["conv2d", "conv_transpose2d", "binary_cross_entropy", "binary_cross_e
            "sigmoid", "softmax", "softplus", "tanh"]
 __all__ += ["avg_pool2d", "batch_norm", "dropout", "embedding", "instance_norm", "interpolate",
             "max_pool2d", "pad"]
+__all__ += ["gelu", "group_norm", "kl_div", "linear", "nll_loss", "silu"]

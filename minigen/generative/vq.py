@@ -27,7 +27,7 @@ from typing import Any
 from minigen import backend
 from minigen.function import Context, Function
 from minigen.grad_mode import no_grad
-from minigen.ops import getitem, mean, transpose
+from minigen.ops import getitem, mean, permute
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -74,7 +74,7 @@ def lookup(codebook: Any, indices: Any) -> Tensor:
     """
     codebook = as_tensor(codebook)
     rows = getitem(codebook, indices)                         # (N, H, W, D)
-    return transpose(rows, (0, 3, 1, 2))                      # (N, D, H, W)
+    return permute(rows, (0, 3, 1, 2))                      # (N, D, H, W)
 
 
 class StraightThrough(Function):

@@ -32,7 +32,7 @@ from minigen.functional import cross_entropy
 from minigen.grad_mode import no_grad
 from minigen.models.vqvae import check_code_map
 from minigen.nn.masked_conv import MaskedConv2d
-from minigen.ops import reshape, softmax, transpose
+from minigen.ops import permute, reshape, softmax
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -92,14 +92,14 @@ class PixelCNN(nn.Module):
         """Logits (N, K, H, W): entry [n, :, r, c] scores the code at (r, c) given the codes
         before it in raster order."""
         codes = self._check_codes("forward", codes)
-        h = transpose(self.embedding(codes), (0, 3, 1, 2))             # (N, C, H, W)
+        h = permute(self.embedding(codes), (0, 3, 1, 2))             # (N, C, H, W)
         return self.layers(h)                                           # (N, K, H, W)
 
     def loss(self, codes: Any) -> Tensor:
         """The mean cross-entropy -log p(k_i | k_<i) over all positions (nats per code)."""
         codes = self._check_codes("loss", codes)
         logits = self(codes)                                            # (N, K, H, W)
-        flat = reshape(transpose(logits, (0, 2, 3, 1)), (-1, self.num_codes))   # (N·H·W, K)
+        flat = reshape(permute(logits, (0, 2, 3, 1)), (-1, self.num_codes))   # (N·H·W, K)
         return cross_entropy(flat, codes.reshape(-1))
 
     def sample(self, n: int, temperature: float = 1.0) -> Tensor:

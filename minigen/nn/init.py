@@ -106,6 +106,8 @@ def _target(t: Any) -> Any:
 def _write(t: Any, values: Any) -> Any:
     array = _target(t)
     array[...] = values  # in place: every reference to this array sees the new values
+    if isinstance(t, Tensor):
+        t._bump_version()  # an op that saved the old values will refuse to use them
     return t
 
 

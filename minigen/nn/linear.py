@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import backend, checks
+from minigen import functional as F
 from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
@@ -53,8 +54,7 @@ class Linear(Module):
                 f"Linear({self.extra_repr()}): input of shape {x.shape} does not fit weight of "
                 f"shape {self.weight.shape}; the input's last dimension must be "
                 f"in_features={self.in_features}, i.e. shape (..., {self.in_features})")
-        y = x @ self.weight.T
-        return y if self.bias is None else y + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -255,7 +255,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """How many numbers the parameters hold (each shared parameter counted once)."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call ``fn`` on every submodule (deepest first) and on this module; returns self.
@@ -377,9 +377,9 @@ class Module:
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------ devices
-    def to(self, device: str) -> "Module":
-        """Move every parameter (with its gradient) and buffer to ``"cpu"`` or ``"gpu"``, in
-        place; returns self. Create the optimizer after moving, or its state stays behind."""
+    def to(self, device: Any) -> "Module":
+        """Move every parameter (with its gradient) and buffer to ``"cpu"`` or ``"gpu"``
+        (``"cuda"``, or a ``minigen.device``), in place; returns self. Create the optimizer after moving, or its state stays behind."""
         module = backend.module_for_device(device)  # checks the name before anything moves
         for t in list(self.parameters()) + list(self.buffers()):
             t.data = backend.to_module(t.data, module)
@@ -392,6 +392,10 @@ class Module:
 
     def gpu(self) -> "Module":
         return self.to("gpu")
+
+    def cuda(self) -> "Module":
+        """PyTorch's name for ``gpu()``."""
+        return self.to("cuda")
 
     # ------------------------------------------------------------ printing
     def extra_repr(self) -> str:

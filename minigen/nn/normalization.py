@@ -1,4 +1,4 @@
-"""Normalization layers: ``BatchNorm2d`` and ``InstanceNorm2d``.
+"""Normalization layers: ``BatchNorm2d``, ``GroupNorm`` and ``InstanceNorm2d``.
 
 Both standardize x̂ = (x - μ) / √(σ² + eps) and then scale and shift, y = γ x̂ + β, with
 one (γ, β) per channel. They differ in which values share μ and σ²:
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
-from minigen.ops import batch_norm, instance_norm
+from minigen.ops import batch_norm, group_norm, instance_norm
 from minigen.tensor import Tensor
 
 
@@ -63,6 +63,35 @@ class BatchNorm2d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class GroupNorm(Module):
+    """Group normalization (Wu & He, 2018): each image's channels are cut into
+    ``num_groups`` groups, each standardized over its C/G·H·W values (``F.group_norm``);
+    no running statistics, so the same in training and evaluation, for any batch size.
+    γ = ``weight`` (ones) and β = ``bias`` (zeros) per channel when ``affine``.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True) -> None:
+        super().__init__()
+        self.num_groups = checks.positive_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = checks.positive_int("GroupNorm", "num_channels", num_channels)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels={num_channels} cannot be cut into "
+                             f"num_groups={num_groups} equal groups")
+        self.eps, self.affine = eps, affine
+        _affine_parameters(self, num_channels, affine)
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
+                             f"(N, {self.num_channels}, ...), got shape {x.shape}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 class InstanceNorm2d(Module):

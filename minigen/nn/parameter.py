@@ -40,13 +40,14 @@ class Parameter(Tensor):
                             f"{data.dtype}; convert it first, e.g. Parameter(t.float())")
         super().__init__(data, requires_grad=requires_grad)
 
-    def to(self, device: str) -> "Parameter":
-        """This parameter on ``"cpu"`` or ``"gpu"``, still a Parameter (``self`` if already there).
+    def to(self, device: Any = None, dtype: Any = None) -> "Parameter":
+        """This parameter on ``"cpu"`` or ``"gpu"`` (and/or as ``dtype``), still a Parameter
+        (``self`` if nothing changes).
 
         To move a whole model, prefer ``module.to(device)``: it moves every parameter in
         place, so an optimizer that already holds them keeps working.
         """
-        moved = super().to(device)
+        moved = super().to(device, dtype)
         return self if moved is self else Parameter(moved.data, requires_grad=self.requires_grad)
 
     def __repr__(self) -> str:

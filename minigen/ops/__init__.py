@@ -3,23 +3,25 @@
 The files group them by kind: elementwise arithmetic, activations, reductions, shape
 ops, indexing and matrix products. ``minigen.functional`` re-exports what layers need.
 """
-from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, leaky_relu, relu,
-                                     sigmoid, softplus, tanh)
+from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, gelu, leaky_relu,
+                                     relu, sigmoid, silu, softplus, tanh)
 from minigen.ops.conv import (Conv2d, Conv2dWeight, ConvTranspose2d, conv2d,
                               conv_transpose2d)
-from minigen.ops.elementwise import (Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul,
-                                     Neg, Pow, Sqrt, Sub, Where, abs, add, cast, clip, compare, div,
-                                     exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
+from minigen.ops.elementwise import (Abs, Add, Cast, Clip, Div, Erf, Exp, Log, Maximum, Minimum,
+                                     Mul, Neg, Pow, Sqrt, Sub, Where, abs, add, cast, clamp, clip,
+                                     compare, div, eq, erf, exp, ge, gt, le, log, lt, maximum,
+                                     minimum, mul, ne, neg, pow, sqrt, sub, where)
 from minigen.ops.indexing import GetItem, ScatterAdd, getitem, one_hot
-from minigen.ops.linalg import MatMul, matmul
-from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Sum, argmax, argmin,
-                                    broadcast_to, log_softmax, logsumexp, max, mean, min, softmax,
-                                    std, sum, sum_to, var)
-from minigen.ops.shape import (Concat, Reshape, Transpose, concat, flatten, permute, reshape, split,
-                               squeeze, stack, transpose, unsqueeze)
+from minigen.ops.linalg import MatMul, linear, matmul
+from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Prod, Sum, amax, amin, argmax,
+                                    argmin, broadcast_to, expand, log_softmax, logsumexp, max, mean,
+                                    min, prod, softmax, std, sum, sum_to, var)
+from minigen.ops.shape import (Concat, Reshape, Transpose, cat, chunk, concat, flatten, permute,
+                               reshape, split, squeeze, stack, transpose, unsqueeze)
 from minigen.ops.regularization import Dropout, dropout
 from minigen.ops.embeddings import embedding
-from minigen.ops.normalization import Standardize, batch_norm, instance_norm, standardize
+from minigen.ops.normalization import (Standardize, batch_norm, group_norm, instance_norm,
+                                       standardize)
 from minigen.ops.padding import Pad, PadBackward, pad
 from minigen.ops.pooling import (AvgPool2d, AvgPool2dBackward, MaxPool2d, MaxPool2dBackward,
                                  avg_pool2d, max_pool2d)

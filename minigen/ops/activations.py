@@ -1,10 +1,13 @@
 """Activation functions, written in forms that stay finite for inputs of any size."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from minigen import checks
 from minigen.function import Context, Function
 from minigen.ops.arguments import as_tensor
+from minigen.ops.elementwise import erf
 from minigen.tensor import Tensor
 
 
@@ -113,3 +116,24 @@ def tanh(x: Any) -> Tensor:
 def softplus(x: Any) -> Tensor:
     """ln(1 + eˣ), stable for large |x|."""
     return Softplus.apply(as_tensor(x))
+
+
+def silu(x: Any) -> Tensor:
+    """SiLU (swish): x·σ(x), composed of Sigmoid and Mul (so no Function of its own)."""
+    x = as_tensor(x)
+    return x * sigmoid(x)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """GELU: x·Φ(x), Φ the standard normal CDF, as PyTorch.
+
+    ``approximate="none"`` (PyTorch's default) is the exact form Φ(x) = ½(1 + erf(x/√2));
+    ``approximate="tanh"`` is the tanh approximation of Hendrycks & Gimpel,
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Both are composed of existing ops.
+    """
+    checks.one_of("gelu", "approximate", approximate, ("none", "tanh"))
+    x = as_tensor(x)
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + tanh(inner))
+    return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))

@@ -217,6 +217,24 @@ class Where(Function):
         return grad * chosen_a, grad * (1 - chosen_a)
 
 
+class Erf(Function):
+    """y = erf x = (2/√π) ∫₀ˣ e^(-t²) dt;  ∂L/∂x = ∂L/∂y · (2/√π) e^(-x²).
+
+    The forward is the library erf of the array module (``backend.erf``), exact to the
+    last digit of the dtype.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return backend.erf(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * exp(neg(x * x))
+
+
 class Cast(Function):
     """y = x converted to another dtype;  ∂L/∂x = ∂L/∂y converted back."""
 
@@ -305,10 +323,18 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """x limited to [min, max] (either bound may be None)."""
+    """x limited to [min, max] (either bound may be None; both are numbers)."""
     if min is None and max is None:
-        raise ValueError("clip: give at least one of min and max")
+        raise ValueError("clamp: give at least one of min and max")
     return Clip.apply(as_tensor(x), lo=min, hi=max)
+
+
+clamp = clip  # PyTorch's name (PyTorch has clip as its alias, too)
+
+
+def erf(x: Any) -> Tensor:
+    """The error function elementwise."""
+    return Erf.apply(as_tensor(x))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -341,3 +367,18 @@ def compare(a: Any, b: Any, op: str) -> Tensor:
     broadcast_shape(op, a.shape, b.shape)
     xp = backend.array_module(a.data)
     return Tensor(getattr(xp, _COMPARISONS[op])(a.data, b.data))
+
+
+def _comparison(name: str, op: str) -> Any:
+    def comparison(a: Any, b: Any) -> Tensor:
+        return compare(a, b, op)
+
+    comparison.__name__ = comparison.__qualname__ = name
+    comparison.__doc__ = f"a {op} b elementwise, as a boolean tensor (no gradient)."
+    return comparison
+
+
+# PyTorch's names of the comparisons.
+eq, ne = _comparison("eq", "=="), _comparison("ne", "!=")
+lt, le = _comparison("lt", "<"), _comparison("le", "<=")
+gt, ge = _comparison("gt", ">"), _comparison("ge", ">=")

@@ -32,8 +32,7 @@ class MatMul(Function):
 
 
 def _swap_last(x: Tensor) -> Tensor:
-    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return transpose(x, axes)
+    return transpose(x, -2, -1)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -53,3 +52,15 @@ def matmul(a: Any, b: Any) -> Tensor:
         shape = batch + ((a2.shape[-2],) if a.ndim > 1 else ()) + ((b2.shape[-1],) if b.ndim > 1 else ())
         out = reshape(out, shape)
     return out
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
+    """y = x Wᵀ + b over the last axis of x, PyTorch's layout: ``weight`` (out, in), ``bias``
+    (out,); x (..., in) -> y (..., out)."""
+    x, w = as_tensors(input, weight)
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
+                         f"{w.shape}; the weight is (out_features, in_features) and the input "
+                         f"(..., in_features)")
+    y = matmul(x, transpose(w, 0, 1))
+    return y if bias is None else y + bias

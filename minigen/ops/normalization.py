@@ -57,7 +57,7 @@ class Standardize(Function):
         x, x_hat = ctx.saved_tensors                                      # input, output
         # BEGIN SOLUTION instance_norm_backward
         axes = ctx.axes
-        sigma = sqrt(var(x, axes, keepdims=True) + ctx.eps)               # 1 per group
+        sigma = sqrt(var(x, axes, keepdim=True, correction=0) + ctx.eps)  # 1 per group
         mean_g = mean(grad, axes, keepdims=True)                          # 1 per group
         mean_g_x_hat = mean(grad * x_hat, axes, keepdims=True)            # 1 per group
         return (grad - mean_g - x_hat * mean_g_x_hat) / sigma
@@ -93,6 +93,28 @@ def instance_norm(input: Any, weight: Any = None, bias: Any = None,  # noqa: A00
     return _affine(standardize(x, (2, 3), eps), weight, bias)
 
 
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,  # noqa: A002
+               eps: float = 1e-5) -> Tensor:
+    """Group normalization of ``input`` (N, C, ...): the C channels are cut into
+    ``num_groups`` groups of C/G, and each image's each group is standardized over its
+    C/G·H·W values; then scaled by ``weight`` (C,) and shifted by ``bias`` (C,) when given,
+    as ``torch.nn.functional.group_norm``. G = C is instance norm, G = 1 layer norm.
+
+    It is a reshape to (N, G, C/G·H·W), ``standardize`` over the last axis, and the reshape
+    back.
+    """
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
+    groups = checks.positive_int("group_norm", "num_groups", num_groups)
+    if x.shape[1] % groups:
+        raise ValueError(f"group_norm: {x.shape[1]} channels (shape {x.shape}) cannot be cut "
+                         f"into num_groups={groups} equal groups")
+    _check_common("group_norm", x, eps, {"weight": weight, "bias": bias})
+    grouped = reshape(x, (x.shape[0], groups, x.numel() // max(x.shape[0] * groups, 1)))
+    return _affine(reshape(standardize(grouped, (2,), eps), x.shape), weight, bias)
+
+
 def batch_norm(input: Any, running_mean: Any, running_var: Any,  # noqa: A002
                weight: Any = None, bias: Any = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -124,7 +146,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any,  # noqa: A002
     _check_common("batch_norm", x, eps, {"weight": weight, "bias": bias,
                                          "running_mean": running_mean, "running_var": running_var})
     axes = (0,) + tuple(range(2, x.ndim))                   # every axis but the channels
-    count = x.size // x.shape[1]                            # M: elements per channel
+    count = x.numel() // x.shape[1]                            # M: elements per channel
     if training:
         if count < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
