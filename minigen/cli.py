@@ -115,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"\nminigen: interrupted; every finished epoch is saved in {out} "
               f"(go on with: minigen train {args.model} --resume {out})", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(runs.family_of(args.model).summary_line(config, summary, out))
+    print(runs.final_line(config, summary, out))
     return 0
 
 

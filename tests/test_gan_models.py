@@ -6,8 +6,7 @@ import minigen
 from minigen import backend, nn
 from minigen.generative import gradient_penalty
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
-                                 Discriminator, Generator, MLPDiscriminator, MLPGenerator,
-                                 label_planes)
+                                 Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 
 np = backend.np
 Z, C = 6, 4          # tiny sizes: fast tests
@@ -134,13 +133,6 @@ def test_conditional_generator_uses_its_label():
     # labels as list, NumPy array and integer Tensor give the same images
     for labels in ([3, 8], np.array([3, 8]), minigen.tensor(np.array([3, 8]))):
         np.testing.assert_array_equal(g.generate(z2, labels).numpy(), other)
-
-
-def test_label_planes_are_one_hot_planes():
-    planes = label_planes([2, 0], 2, "test", np).numpy()
-    assert planes.shape == (2, 10, 28, 28)
-    assert np.all(planes[0, 2] == 1) and np.all(planes[1, 0] == 1)
-    assert planes.sum() == 2 * 28 * 28
 
 
 def test_conditional_discriminator_uses_its_label():

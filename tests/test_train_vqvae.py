@@ -24,7 +24,7 @@ def load_vqvae(folder):
 
 def load_pixelcnn(folder):
     run = load_run(folder)
-    return run.prior, run.vqvae
+    return run.model, run.vqvae
 from minigen.serialization import load
 
 TINY = dict(train_size=64, test_size=32, batch_size=32)
@@ -65,8 +65,8 @@ def test_a_vqvae_run_folder(vqvae_run):
                 "perplexity"):
         assert key in last["test"]
     assert {"codes_used", "perplexity"} <= set(last["train"])
-    assert metrics["test_mse"] == last["test"]["mse"] and 0 < metrics["test_mse"] < 1
-    assert 1 <= metrics["test_codes_used"] <= 128
+    assert metrics["test"] == last["test"] and 0 < metrics["test"]["mse"] < 1
+    assert 1 <= metrics["test"]["codes_used"] <= 128
     model, config = load_vqvae(vqvae_run)
     assert config.epochs == 2 and model.num_codes == 128
     assert float(model.data_variance.item()) > 0.05       # var(x) of the training digits
@@ -98,8 +98,9 @@ def test_pixelcnn_run_resume_and_samples(tmp_path, vqvae_run):
     assert [e["test"] for e in resumed["metrics"]["epochs"]] == [e["test"] for e in whole["metrics"]["epochs"]]
 
     metrics = json.loads((tmp_path / "q" / "metrics.json").read_text())
-    assert 0 < metrics["test_loss"] < np.log(128) + 1
-    assert 0.1 <= metrics["sample_confidence"] <= 1 and 0.1 <= metrics["random_codes_confidence"] <= 1
+    assert 0 < metrics["test"]["loss"] < np.log(128) + 1
+    assert 0.1 <= metrics["epochs"][-1]["sample_confidence"] <= 1
+    assert 0.1 <= metrics["random_codes_confidence"] <= 1
     assert (tmp_path / "q" / "samples.png").is_file()
 
     images, labels = sample_run(tmp_path / "q", 5, None, seed=3)

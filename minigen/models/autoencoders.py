@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, checks, nn
+from minigen import checks, nn
 from minigen.generative import reparameterize
+from minigen.generative.conditioning import one_hot_labels, with_label
 from minigen.grad_mode import no_grad
-from minigen.models.common import (IMAGE_SHAPE, NUM_CLASSES, array_module_of, one_hot_labels,
-                                   standard_normal)
-from minigen.ops import concat, sigmoid
+from minigen.models.common import IMAGE_SHAPE, NUM_CLASSES, array_module_of, standard_normal
+from minigen.ops import sigmoid
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -248,15 +248,9 @@ class CVAE(VAE):
     def _decoder_features(self) -> int:
         return self.latent_dim + self.num_classes
 
-    def _with_labels(self, owner: str, features: Tensor, labels: Any) -> Tensor:
-        """[features, onehot(labels)]: (N, F) -> (N, F + C)."""
-        y = one_hot_labels(f"CVAE.{owner}", labels, features.shape[0], self.num_classes,
-                     backend.array_module(features.data))
-        return concat([features, y], axis=1)
-
     def encode(self, x: Any, labels: Any = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         """(μ, logvar) of q(z|x, y), each (N, D)."""
-        h = self._with_labels("encode", self.encoder(x), labels)   # (N, 3136 + C)
+        h = with_label(self.encoder(x), labels, self.num_classes, "CVAE.encode")  # (N, 3136 + C)
         return self.to_mu(h), self.to_logvar(h)
 
     def decode(self, z: Any, labels: Any = None) -> Tensor:  # type: ignore[override]
@@ -265,7 +259,7 @@ class CVAE(VAE):
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"CVAE.decode: expected codes (N, {self.latent_dim}), "
                              f"got shape {z.shape}")
-        return self.decoder(self._with_labels("decode", z, labels))  # input (N, D + C)
+        return self.decoder(with_label(z, labels, self.num_classes, "CVAE.decode"))  # (N, D + C)
 
     def forward(self, x: Any,  # type: ignore[override]
                 labels: Any = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -285,10 +279,11 @@ class CVAE(VAE):
         checks.positive_int("CVAE.sample", "n", n)
         if labels is None:
             labels = self.sample_labels(n)
-        y = one_hot_labels("CVAE.sample", labels, n, self.num_classes, array_module_of(self))
+        # checked before z is drawn: a bad label leaves the random state as it was
+        one_hot_labels("CVAE.sample", labels, n, self.num_classes, array_module_of(self))
         with no_grad():
             z = standard_normal(self, n, self.latent_dim)           # (n, D)
-            return _pixels(self.decoder(concat([z, y], axis=1)))
+            return _pixels(self.decoder(with_label(z, labels, self.num_classes, "CVAE.sample")))
 
     def reconstruct(self, x: Any, labels: Any = None) -> Tensor:  # type: ignore[override]
         """σ(decode(μ(x, y), y)): reconstructions (N, 1, 28, 28) in [0, 1]."""

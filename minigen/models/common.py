@@ -1,11 +1,10 @@
 """What the models of the course share: the image shape, the classes, where a model's
-parameters live, the noise z ~ N(0, I) and one-hot labels."""
+parameters live and the noise z ~ N(0, I)."""
 from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, checks, nn
-from minigen.ops import one_hot
+from minigen import backend, nn
 from minigen.tensor import Tensor
 
 IMAGE_SHAPE = (1, 28, 28)
@@ -22,17 +21,3 @@ def standard_normal(model: nn.Module, n: int, latent_dim: int) -> Tensor:
     xp = array_module_of(model)
     z = backend.rng(xp).standard_normal((n, latent_dim))
     return Tensor(z.astype(backend.get_default_dtype()))
-
-
-def one_hot_labels(owner: str, labels: Any, n: int, num_classes: int, xp: Any) -> Tensor:
-    """Labels (n,) of integers in [0, num_classes) as one-hot rows (n, num_classes) on ``xp``."""
-    if labels is None:
-        raise ValueError(f"{owner}: labels are required (the model is conditional)")
-    array = labels.data if isinstance(labels, Tensor) else labels
-    array = backend.to_module(backend.to_numpy(array) if not backend.is_array(array)
-                              else array, xp)
-    if array.ndim != 1 or array.shape[0] != n:
-        raise ValueError(f"{owner}: labels must have shape ({n},), one per image, "
-                         f"got {tuple(array.shape)}")
-    checks.indices_in_range(owner, "labels", array, num_classes)
-    return one_hot(array, num_classes)   # (n, num_classes)

@@ -29,9 +29,10 @@ weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0 (``dcgan_init_``)
 4x4 kernel with stride 2 and padding 1 exactly doubles (ConvT) or halves (Conv) the side:
 (7 - 1)·2 - 2 + 4 = 14.
 
-The conditional GAN (CGAN, Mirza & Osindero 2014) gives both players the label y: the
-generator reads [z, onehot(y)] (N, Z + 10); the discriminator reads the image with ten
-constant planes joined to it, plane k all ones when y = k (N, 1 + 10, 28, 28).
+The conditional GAN (CGAN, Mirza & Osindero 2014) gives both players the label y
+(``minigen.generative.conditioning``): the generator reads [z, onehot(y)] (N, Z + 10);
+the discriminator reads the image with ten constant planes joined to it, plane k all
+ones when y = k (N, 1 + 10, 28, 28).
 
 The WGAN-GP ``Critic`` (*crítico*) is the DCGAN discriminator without batch norm: the
 gradient penalty constrains ‖∇_x f(x)‖ per image, and batch norm would mix the images of
@@ -51,11 +52,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen import backend, checks, nn
+from minigen import checks, nn
 from minigen.grad_mode import no_grad
-from minigen.models.common import (IMAGE_SHAPE, NUM_CLASSES, array_module_of, one_hot_labels,
-                                   standard_normal)
-from minigen.ops import concat
+from minigen.generative.conditioning import with_label, with_label_planes
+from minigen.models.common import IMAGE_SHAPE, NUM_CLASSES, array_module_of, standard_normal
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -102,13 +102,6 @@ def to_unit(images: Any) -> Any:
     pictures)."""
     unit = (images + 1.0) * 0.5
     return unit.detach() if isinstance(unit, Tensor) else unit
-
-
-def label_planes(labels: Any, n: int, owner: str, xp: Any) -> Tensor:
-    """Ten constant 28x28 planes per image, plane k all ones where label = k: (n, 10, 28, 28)."""
-    y = one_hot_labels(owner, labels, n, NUM_CLASSES, xp)                   # (n, 10)
-    ones = xp.ones((1, 1) + IMAGE_SHAPE[1:], dtype=y.dtype)           # (1, 1, 28, 28)
-    return Tensor(y.data[:, :, None, None] * ones)                    # (n, 10, 28, 28)
 
 
 def dcgan_generator_body(in_features: int, channels: int) -> nn.Sequential:
@@ -231,9 +224,8 @@ class ConditionalGenerator(Generator):
 
     def forward(self, z: Any, labels: Any = None) -> Tensor:  # type: ignore[override]
         z = _check_codes("ConditionalGenerator", z, self.latent_dim)
-        y = one_hot_labels("ConditionalGenerator", labels, z.shape[0], self.num_classes,
-                     backend.array_module(z.data))                       # (N, 10)
-        return self.layers(concat([z, y], axis=1))                       # input (N, Z + 10)
+        zy = with_label(z, labels, self.num_classes, "ConditionalGenerator")   # (N, Z + 10)
+        return self.layers(zy)
 
     def sample_labels(self, n: int) -> Any:
         """The labels ``sample`` uses when none are given: 0, 1, ..., 9, 0, 1, ... (n,)."""
@@ -323,6 +315,5 @@ class ConditionalDiscriminator(Discriminator):
 
     def forward(self, x: Any, labels: Any = None) -> Tensor:  # type: ignore[override]
         x = _check_images("ConditionalDiscriminator", x)
-        planes = label_planes(labels, x.shape[0], "ConditionalDiscriminator",
-                              backend.array_module(x.data))              # (N, 10, 28, 28)
-        return self.layers(concat([x, planes], axis=1)).reshape(x.shape[0])
+        xy = with_label_planes(x, labels, NUM_CLASSES, "ConditionalDiscriminator")
+        return self.layers(xy).reshape(x.shape[0])           # input (N, 1 + 10, 28, 28)

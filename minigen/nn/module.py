@@ -148,15 +148,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` as ``name`` (same as ``self.name = param``; None keeps the slot)."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("call Module.__init__() before register_parameter()")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
-                            f"got {type(param).__name__}")
-        if name not in self._parameters:
-            self._check_new_name("parameter", name)
-        self._forget(name)
-        self._parameters[name] = param
+        self._register("parameter", Parameter, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Register a tensor that is saved in ``state_dict`` and moved by ``to`` but not learned.
@@ -168,15 +160,21 @@ class Module:
         >>> list(m.state_dict())
         ['running_mean']
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("call Module.__init__() before register_buffer()")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
-                            f"got {type(tensor).__name__}")
-        if name not in self._buffers:
-            self._check_new_name("buffer", name)
+        self._register("buffer", Tensor, name, tensor)
+
+    def _register(self, kind: str, kind_class: type, name: str, value: Any) -> None:
+        """Store ``value`` (a ``kind_class`` or None) as the ``kind`` ``name`` ("parameter"
+        goes to ``_parameters``, "buffer" to ``_buffers``), checked first."""
+        if f"_{kind}s" not in self.__dict__:
+            raise AttributeError(f"call Module.__init__() before register_{kind}()")
+        if value is not None and not isinstance(value, kind_class):
+            raise TypeError(f"register_{kind}: {name!r} must be a {kind_class.__name__} or "
+                            f"None, got {type(value).__name__}")
+        store = self.__dict__[f"_{kind}s"]
+        if name not in store:
+            self._check_new_name(kind, name)
         self._forget(name)
-        self._buffers[name] = tensor
+        store[name] = value
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` as the submodule ``name`` (as ``setattr(self, name, module)``)."""

@@ -25,7 +25,7 @@ from minigen.runs.autoencoders import AutoencoderRun
 from minigen.runs.cyclegan import CycleGANRun
 from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
 from minigen.runs.gans import GANRun
-from minigen.runs.loop import Run, train
+from minigen.runs.loop import Run, final_line, train
 from minigen.runs.vqvae import PixelCNNRun, VQVAERun
 from minigen.training.config import ConfigError, check_int
 
@@ -60,5 +60,5 @@ def sample_run(folder: str | os.PathLike, n: int, label: int | None = None,
     return run.sample(n, label)
 
 
-__all__ = ["CHECKPOINT", "FAMILIES", "METRICS", "MODELS", "Run", "family_of", "load_run",
-           "sample_run", "train"]
+__all__ = ["CHECKPOINT", "FAMILIES", "METRICS", "MODELS", "Run", "family_of", "final_line",
+           "load_run", "sample_run", "train"]

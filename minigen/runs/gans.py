@@ -16,10 +16,8 @@ A run folder holds::
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterable
 
-import minigen
 from minigen import backend, metrics
 from minigen.data import DataLoader, load_digits
 from minigen.models.gans import to_signed
@@ -111,20 +109,18 @@ class GANRun(Run):
         return images.astype(backend.np.float32), labels
 
     def summary(self, history: dict[str, Any]) -> dict[str, Any]:
-        """The config, the reference values, the epochs (their step logs flattened under
-        "steps") and the final metrics."""
-        epochs = [{k: v for k, v in e.items() if k != "steps"} for e in history["epochs"]]
-        steps = {key: [v for e in history["epochs"] for v in e["steps"][key]]
-                 for key in LOG_KEYS}
-        return {"model": self.config.model, "config": self.config.to_dict(),
-                "reference": history["reference"], "untrained": history["untrained"],
-                "epochs": epochs, "steps": steps, "final": history.get("final")}
+        """The history, with the epochs' step logs flattened under "steps"."""
+        summary = {"final": None, **super().summary(history)}
+        summary["epochs"] = [{k: v for k, v in e.items() if k != "steps"}
+                             for e in history["epochs"]]
+        summary["steps"] = {key: [v for e in history["epochs"] for v in e["steps"][key]]
+                            for key in LOG_KEYS}
+        return summary
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
         means = entry["train"]
-        text = (f"epoch {entry['epoch']:3d}/{self.config.epochs}  L_D {means['loss_d']:.3f}  "
-                f"L_G {means['loss_g']:.3f}  D(x) {means['d_real']:.2f}  D(G(z)) "
-                f"{means['d_fake']:.2f}  {entry['seconds']:.1f} s")
+        text = (f"L_D {means['loss_d']:.3f}  L_G {means['loss_g']:.3f}  D(x) "
+                f"{means['d_real']:.2f}  D(G(z)) {means['d_fake']:.2f}")
         if "samples" in entry:
             samples = entry["samples"]
             text += f"  FDD {samples['fdd']:.1f}  largest class {samples['max_class_share']:.0%}"
@@ -133,10 +129,10 @@ class GANRun(Run):
         return text
 
     @classmethod
-    def summary_line(cls, config: Any, summary: dict[str, Any], out: Path) -> str:
+    def summary_line(cls, config: Any, summary: dict[str, Any]) -> str:
         final = summary["final"]
         text = (f"FDD {final['fdd']:.1f}, IS {final['inception_score']:.2f}, KL to uniform "
                 f"{final['kl_to_uniform']:.3f}, largest class {final['max_class_share']:.1%}")
         if "conditional_accuracy" in final:
             text += f", conditional accuracy {final['conditional_accuracy']:.1%}"
-        return text + f" after {len(summary['epochs'])} epochs (run in {out})"
+        return text

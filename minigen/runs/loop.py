@@ -70,12 +70,12 @@ class Run:
         raise NotImplementedError
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
-        """The one-line log of an epoch's entry."""
+        """An epoch's numbers, for its one-line log (between "epoch e/E" and its seconds)."""
         raise NotImplementedError
 
     @classmethod
-    def summary_line(cls, config: Any, summary: dict[str, Any], out: Path) -> str:
-        """The command's last line: the final numbers of a run's ``summary``."""
+    def summary_line(cls, config: Any, summary: dict[str, Any]) -> str:
+        """The final numbers of a run's ``summary``, for the command's last line."""
         raise NotImplementedError
 
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
@@ -107,9 +107,12 @@ class Run:
         """Add the epoch's evaluation to ``entry`` (the logs of every step in ``steps``)."""
 
     def summary(self, history: dict[str, Any]) -> dict[str, Any]:
-        """What ``metrics.json`` holds: the model, the config and every epoch."""
-        return {"model": self.config.model, "config": self.config.to_dict(),
-                "epochs": history["epochs"]}
+        """What ``metrics.json`` holds: the model, the config, the history (every epoch, and
+        what ``begin`` recorded) and, under ``"test"``, the last epoch's test metrics."""
+        summary = {"model": self.config.model, "config": self.config.to_dict(), **history}
+        if history["epochs"] and "test" in history["epochs"][-1]:
+            summary["test"] = history["epochs"][-1]["test"]
+        return summary
 
     @classmethod
     def read(cls, folder: str | os.PathLike) -> dict[str, Any]:
@@ -239,5 +242,14 @@ def train(config: RunConfig, out: str | os.PathLike, resume_from: str | os.PathL
         for name, (images, nrow, title) in run.pictures(epoch).items():
             write_atomically(out / name, lambda p: save_image_grid(images, p, nrow=nrow,
                                                                    title=title))
-        log(run.epoch_line(entry))
+        unit = family.rate.replace("_per_second", "/s").replace("_", " ")     # "images/s"
+        log(f"epoch {epoch:3d}/{config.epochs}  {run.epoch_line(entry)}  {seconds:.1f} s, "
+            f"{entry[family.rate]:.0f} {unit}")
     return summary
+
+
+def final_line(config: RunConfig, summary: dict[str, Any], out: str | os.PathLike) -> str:
+    """The last line of ``minigen train``: the family's final numbers, the epochs, the folder."""
+    from minigen.runs import family_of  # noqa: PLC0415
+    return (f"{family_of(config.model).summary_line(config, summary)} after "
+            f"{len(summary['epochs'])} epochs (run in {out})")

@@ -25,7 +25,6 @@ its own even if the VQ-VAE's folder changes::
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterable
 
 import minigen
@@ -34,7 +33,6 @@ from minigen.data import DataLoader
 from minigen.generative.vq import counts_perplexity
 from minigen.grad_mode import no_grad
 from minigen.models.pixelcnn import PixelCNN
-from minigen.models.vqvae import VQVAE
 from minigen.optim import Adam
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
@@ -53,13 +51,6 @@ def _split(dataset: str, config: RunConfig) -> tuple[Any, Any]:
     (train_images,) = first_images("train_size", config.train_size, load("train")[0])
     (test_images,) = first_images("test_size", config.test_size, load("test")[0])
     return train_images, test_images
-
-
-def _vqvae_from(stored: dict[str, Any]) -> VQVAE:
-    """The VQ-VAE (eval mode) of a checkpoint dict holding its ``config`` and ``model``."""
-    model = build_vqvae(VQVAEConfig.from_dict(stored["config"]))
-    model.load_state_dict(stored["model"])
-    return model.eval()
 
 
 def _numpy(images: Any) -> Any:
@@ -106,28 +97,17 @@ class VQVAERun(Run):
                           "uniformly decode to noise). Train its prior first: minigen train "
                           "pixelcnn --vqvae DIR --out PRIOR, then sample PRIOR")
 
-    def summary(self, history: dict[str, Any]) -> dict[str, Any]:
-        summary = super().summary(history)
-        if history["epochs"]:
-            last = history["epochs"][-1]["test"]
-            summary.update(test_loss=last["loss"], test_mse=last["mse"],
-                           test_codes_used=last["codes_used"], test_perplexity=last["perplexity"])
-        return summary
-
     def epoch_line(self, entry: dict[str, Any]) -> str:
         test = entry["test"]
-        return (f"epoch {entry['epoch']:3d}/{self.config.epochs}  train loss "
-                f"{entry['train']['loss']:.3f}  test mse {test['mse']:.4f}, codes used "
-                f"{test['codes_used']}/{self.config.num_codes}, perplexity "
-                f"{test['perplexity']:.1f}  {entry['seconds']:.1f} s, "
-                f"{entry['images_per_second']:.0f} img/s")
+        return (f"train loss {entry['train']['loss']:.3f}  test mse {test['mse']:.4f}, codes "
+                f"used {test['codes_used']}/{self.config.num_codes}, perplexity "
+                f"{test['perplexity']:.1f}")
 
     @classmethod
-    def summary_line(cls, config: Any, summary: dict[str, Any], out: Path) -> str:
-        return (f"test MSE {summary['test_mse']:.4f} per pixel, {summary['test_codes_used']}/"
-                f"{config.num_codes} codes used, perplexity "
-                f"{summary['test_perplexity']:.1f} after {len(summary['epochs'])} epochs "
-                f"(run in {out})")
+    def summary_line(cls, config: Any, summary: dict[str, Any]) -> str:
+        test = summary["test"]
+        return (f"test MSE {test['mse']:.4f} per pixel, {test['codes_used']}/{config.num_codes} "
+                f"codes used, perplexity {test['perplexity']:.1f}")
 
 
 class PixelCNNRun(Run):
@@ -141,24 +121,18 @@ class PixelCNNRun(Run):
         # The VQ-VAE: a resumed run's own copy, else the one in the --vqvae folder.
         stored = checkpoint["vqvae"] if checkpoint is not None else VQVAERun.read(config.vqvae)
         self.stored = {"config": stored["config"], "model": stored["model"]}
-        self.vqvae = _vqvae_from(self.stored)
+        self.vqvae = build_vqvae(VQVAEConfig.from_dict(stored["config"]))
+        self.vqvae.load_state_dict(stored["model"])
+        self.vqvae.eval()
         self.dataset = self.stored["config"]["dataset"]
         train_images, test_images = _split(self.dataset, config)
         self.train_codes = code_maps(self.vqvae, train_images)             # (N, 7, 7)
         self.test_codes = code_maps(self.vqvae, test_images)
-        self.prior = PixelCNN(self.vqvae.num_codes, config.channels, config.blocks)
-        self.optimizer = Adam(self.prior.parameters(), lr=config.lr)
+        self.model = PixelCNN(self.vqvae.num_codes, config.channels, config.blocks)   # the prior
+        self.optimizer = Adam(self.model.parameters(), lr=config.lr)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.prior.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "vqvae": self.stored}
-
-    def load_state_dict(self, checkpoint: dict[str, Any]) -> None:
-        self.prior.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-
-    def eval(self) -> None:
-        self.prior.eval()
+        return {**super().state_dict(), "vqvae": self.stored}
 
     def begin(self) -> dict[str, Any]:
         """The classifier's confidence on images decoded from uniformly random codes: what
@@ -173,17 +147,17 @@ class PixelCNNRun(Run):
         return DataLoader((self.train_codes,), self.config.batch_size, shuffle=True)
 
     def step(self, batch: Any) -> dict[str, float]:
-        loss = self.prior.loss(batch[0])
+        loss = self.model.loss(batch[0])
         optimizer_step(self.optimizer, loss)
         return {"loss": loss.item()}
 
     def end_epoch(self, entry: dict[str, Any], steps: Any, history: Any) -> None:
         with no_grad():
-            test = sum(self.prior.loss(c).item() * c.shape[0]
+            test = sum(self.model.loss(c).item() * c.shape[0]
                        for (c,) in DataLoader((self.test_codes,), EVAL_BATCH))
         entry["test"] = {"loss": test / len(self.test_codes)}
         minigen.manual_seed(self.config.seed)                 # the same draws every epoch
-        self.samples = self.vqvae.decode_codes(self.prior.sample(max(CONFIDENCE_SAMPLES, 64)))
+        self.samples = self.vqvae.decode_codes(self.model.sample(max(CONFIDENCE_SAMPLES, 64)))
         if self.dataset == "digits":
             from minigen.metrics import mean_confidence  # noqa: PLC0415
             entry["sample_confidence"] = mean_confidence(self.samples[:CONFIDENCE_SAMPLES])
@@ -195,28 +169,18 @@ class PixelCNNRun(Run):
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
         """Code maps drawn from the prior, decoded by its VQ-VAE: (images, None)."""
         self.labels_to_draw(n, label, conditional=False)
-        return _numpy(self.vqvae.decode_codes(self.prior.sample(n))), None
-
-    def summary(self, history: dict[str, Any]) -> dict[str, Any]:
-        summary = super().summary(history)
-        summary["random_codes_confidence"] = history["random_codes_confidence"]
-        if history["epochs"]:
-            summary["test_loss"] = history["epochs"][-1]["test"]["loss"]
-            summary["sample_confidence"] = history["epochs"][-1].get("sample_confidence")
-        return summary
+        return _numpy(self.vqvae.decode_codes(self.model.sample(n))), None
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
-        text = (f"epoch {entry['epoch']:3d}/{self.config.epochs}  train "
-                f"{entry['train']['loss']:.3f}  test {entry['test']['loss']:.3f} nats/code")
+        text = f"train {entry['train']['loss']:.3f}  test {entry['test']['loss']:.3f} nats/code"
         if "sample_confidence" in entry:
             text += f", classifier confidence {entry['sample_confidence']:.3f}"
-        return text + f"  {entry['seconds']:.1f} s"
+        return text
 
     @classmethod
-    def summary_line(cls, config: Any, summary: dict[str, Any], out: Path) -> str:
-        text = (f"test {summary['test_loss']:.3f} nats/code after {len(summary['epochs'])} "
-                "epochs")
-        if summary.get("sample_confidence") is not None:
-            text += (f", classifier confidence {summary['sample_confidence']:.3f} on samples vs "
+    def summary_line(cls, config: Any, summary: dict[str, Any]) -> str:
+        text, last = f"test {summary['test']['loss']:.3f} nats/code", summary["epochs"][-1]
+        if "sample_confidence" in last:
+            text += (f", classifier confidence {last['sample_confidence']:.3f} on samples vs "
                      f"{summary['random_codes_confidence']:.3f} on random codes")
-        return f"{text} (run in {out})"
+        return text
