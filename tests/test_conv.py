@@ -1,5 +1,7 @@
 """conv2d and conv_transpose2d: plain-loop references, the adjoint identity, gradients, errors."""
+import ast
 import contextlib
+import re
 from unittest import mock
 
 import numpy as np
@@ -10,7 +12,7 @@ from numpy.testing import assert_allclose
 
 import minigen as mg
 import minigen.functional as F
-from minigen import ops
+from minigen import nn, ops
 from minigen.ops import conv as conv_module
 from minigen.ops import fast as fast_switch
 from minigen.ops.fast import conv as fast_conv
@@ -488,3 +490,30 @@ def test_conv_errors_name_the_op_and_shapes():
         F.conv_transpose2d(x, mg.randn(4, 3, 3, 3))
     with pytest.raises(TypeError, match="floating point"):
         F.conv2d(mg.tensor(np.ones((1, 3, 4, 4), dtype=np.int64)), w)
+
+
+@pytest.mark.parametrize("k, stride, dilation, size", [(3, 2, 1, 28), (5, 2, 1, 9), (3, 3, 2, 10),
+                                                       (1, 2, 1, 7)])
+def test_strided_same_padding_is_refused_naming_the_padding_that_works(k, stride, dilation, size):
+    x, w = mg.randn(1, 1, size, size), mg.randn(2, 1, k, k)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1") as error:
+        F.conv2d(x, w, stride=stride, padding="same", dilation=dilation)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        nn.Conv2d(1, 2, k, stride=stride, padding="same", dilation=dilation)   # at construction
+    suggested = ast.literal_eval(re.search(r"use padding=(\(\d+, \d+\))", str(error.value))[1])
+    out = F.conv2d(x, w, stride=stride, padding=suggested, dilation=dilation)
+    assert out.shape[2:] == (-(-size // stride),) * 2                          # ⌈H/s⌉ (odd k)
+
+
+def test_valid_padding_is_no_padding():
+    x, w = mg.randn(2, 3, 8, 7), mg.randn(4, 3, 3, 2)
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(),
+                                  F.conv2d(x, w, padding=0).numpy())
+    layer = nn.Conv2d(3, 4, (3, 2), stride=2, padding="valid")             # any stride
+    assert layer(x).shape == (2, 4, 3, 3)
+    with pytest.raises(ValueError, match="'valid' or 'same', got 'full'"):
+        nn.Conv2d(3, 4, 3, padding="full")
+    with pytest.raises(ValueError, match="'valid' or 'same', got 'full'"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match="padding='valid' works with padding_mode='zeros' only"):
+        nn.Conv2d(3, 4, 3, padding="valid", padding_mode="reflect")

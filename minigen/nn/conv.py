@@ -8,6 +8,7 @@ from minigen.nn import init
 from minigen.nn.module import Module
 from minigen.nn.parameter import Parameter
 from minigen.ops import conv2d, conv_transpose2d, pad
+from minigen.ops.conv import named_padding
 from minigen.ops.windows import pair
 from minigen.tensor import Tensor
 
@@ -55,12 +56,17 @@ class Conv2d(Module):
         super().__init__()
         _check_channels("Conv2d", in_channels, out_channels, groups)
         checks.one_of("Conv2d", "padding_mode", padding_mode, _PADDING_MODES)
-        if padding == "same" and padding_mode != "zeros":
-            raise ValueError("Conv2d: padding='same' works with padding_mode='zeros' only")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
         self.stride, self.dilation = pair(stride, "Conv2d: stride"), pair(dilation, "Conv2d: dilation")
-        self.padding = padding if padding == "same" else pair(padding, "Conv2d: padding")
+        if isinstance(padding, str):          # "valid" or "same": checked now, as PyTorch
+            if padding_mode != "zeros":
+                raise ValueError(f"Conv2d: padding={padding!r} works with padding_mode='zeros' "
+                                 "only")
+            named_padding("Conv2d", padding, self.kernel_size, self.stride, self.dilation)
+            self.padding = padding
+        else:
+            self.padding = pair(padding, "Conv2d: padding")
         self.padding_mode = padding_mode
         _make_parameters(self, (out_channels, in_channels // groups) + self.kernel_size,
                          out_channels, bias)

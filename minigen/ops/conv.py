@@ -231,6 +231,29 @@ def _add_bias(name: str, out: Tensor, bias: Any) -> Tensor:
     return out + reshape(bias, (1, out.shape[1], 1, 1))
 
 
+def named_padding(owner: str, padding: str, kernel: Pair, stride: Pair, dilation: Pair
+                  ) -> Padding:
+    """The (top, bottom, left, right) padding that ``"valid"`` or ``"same"`` stands for.
+
+    "valid" is no padding. "same" keeps H×W at stride 1: a total of d(k - 1) rows, the
+    odd one at the bottom (PyTorch's rule). PyTorch refuses "same" for a strided
+    convolution, and so does minigen, naming the integer padding d(k - 1) // 2 per side,
+    which gives ⌈H / s⌉ rows for an odd kernel (and H / s for the DCGAN's k = 2s when s
+    divides H).
+    """
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    if padding != "same":
+        raise ValueError(f"{owner}: padding must be an int, a pair of ints, 'valid' or "
+                         f"'same', got {padding!r}")
+    th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)     # total d(k - 1)
+    if stride != (1, 1):
+        raise ValueError(f"{owner}: padding='same' needs stride 1 (as in PyTorch); for stride "
+                         f"{stride} use padding={(th // 2, tw // 2)} (d(k - 1) // 2 per side): "
+                         "an odd kernel then gives ⌈H/s⌉ x ⌈W/s⌉ outputs")
+    return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+
+
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in every deep-learning framework).
@@ -240,8 +263,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         weight: (C_out, C_in/groups, k_h, k_w).
         bias: (C_out,) or None.
         stride, dilation: an int or a pair.
-        padding: an int, a pair, or ``"same"`` (stride 1: the output keeps H×W; an odd
-            total padding puts the extra row/column at the bottom/right, as PyTorch does).
+        padding: an int, a pair, ``"valid"`` (no padding) or ``"same"`` (stride 1: the
+            output keeps H×W; an odd total padding puts the extra row/column at the
+            bottom/right, as PyTorch does).
 
     Returns (N, C_out, H_out, W_out) with H_out = ⌊(H + 2p - d(k-1) - 1)/s⌋ + 1.
 
@@ -260,11 +284,8 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
             f"conv2d: input {x.shape} has {x.shape[1]} channels but weight {weight.shape} with "
             f"groups={groups} expects {weight.shape[1] * groups} (and C_out divisible by groups)")
     kh, kw = weight.shape[2:]
-    if padding == "same":
-        if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' needs stride 1")
-        th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
-        pads: Padding = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+    if isinstance(padding, str):
+        pads = named_padding("conv2d", padding, (kh, kw), stride, dilation)
     else:
         pads = _padding4("conv2d", padding)
     ho = output_size(x.shape[2] + pads[0] + pads[1], kh, stride[0], 0, dilation[0])
