@@ -19,9 +19,11 @@ from minigen import cuda  # minigen.cuda.is_available(); importing it loads noth
 from minigen.function import Context, Function
 from minigen.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigen.gradient_check import GradcheckError, gradcheck, gradgradcheck
-from minigen.ops import (abs, amax, amin, argmax, argmin, broadcast_to, cast, cat, chunk, clamp,
-                         clip, concat, detach, div, eq, erf, exp, flatten, ge, gt, le, leaky_relu,
-                         log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum,
+from minigen.ops import (abs, amax, amin, argmax, argmin, atanh, broadcast_to, cast, cat, chunk,
+                         clamp, clip, concat, detach, div, eq, erf, exp, flatten, ge, gt, le,
+                         leaky_relu, log, log1p, log_softmax, logical_and, logical_not,
+                         logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,
+                         minimum,
                          mul, ne, neg, one_hot, permute, pow, prod, relu, reshape, sigmoid,
                          softmax, softplus, split, sqrt, squeeze, stack, std, stop_gradient, sub,
                          sum, sum_to, tanh, transpose, unsqueeze, var, where)

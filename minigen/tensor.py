@@ -345,6 +345,28 @@ class Tensor:
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
         return ops.compare(self, other, "!=")
 
+    # &, |, ^, ~ of boolean tensors: logical, as PyTorch's on bool tensors (no gradient).
+    def __and__(self, other: Any) -> "Tensor":
+        return ops.logical(self, other, "&")
+
+    def __or__(self, other: Any) -> "Tensor":
+        return ops.logical(self, other, "|")
+
+    def __xor__(self, other: Any) -> "Tensor":
+        return ops.logical(self, other, "^")
+
+    def __rand__(self, other: Any) -> "Tensor":
+        return ops.logical(other, self, "&")
+
+    def __ror__(self, other: Any) -> "Tensor":
+        return ops.logical(other, self, "|")
+
+    def __rxor__(self, other: Any) -> "Tensor":
+        return ops.logical(other, self, "^")
+
+    def __invert__(self) -> "Tensor":
+        return ops.logical_not(self)
+
     # ------------------------------------------------------------ method forms of ops
     # Reductions and the ops along an axis take PyTorch's ``dim`` and ``keepdim``; NumPy's
     # ``axis`` and ``keepdims`` are accepted as aliases (``**aliases``), not both.
@@ -453,6 +475,12 @@ class Tensor:
 
     def erf(self) -> "Tensor":
         return ops.erf(self)
+
+    def log1p(self) -> "Tensor":
+        return ops.log1p(self)
+
+    def atanh(self) -> "Tensor":
+        return ops.atanh(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":  # noqa: A002
         return ops.clamp(self, min, max)

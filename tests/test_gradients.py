@@ -87,6 +87,8 @@ UNARY = [
     (ops.neg, np.negative, arrays()),
     (ops.exp, np.exp, arrays()),
     (ops.log, np.log, arrays(low=0.1, high=5.0)),
+    (ops.log1p, np.log1p, arrays(low=-0.9, high=5.0)),
+    (ops.atanh, np.arctanh, arrays(low=-0.9, high=0.9)),
     (ops.sqrt, np.sqrt, arrays(low=0.1, high=5.0)),
     (ops.abs, np.abs, arrays(avoid=(0.0,))),
     (ops.relu, lambda x: np.maximum(x, 0), arrays(avoid=(0.0,))),
@@ -96,11 +98,13 @@ UNARY = [
 ]
 
 
-@covers(ops.Neg, ops.Exp, ops.Log, ops.Sqrt, ops.Abs, ops.ReLU, ops.Sigmoid, ops.Tanh,
-        ops.Softplus)
-@given(st.sampled_from(UNARY).flatmap(lambda op: st.tuples(st.just(op), op[2])))
-def test_unary(case):
-    (fn, reference, _), x = case
+@covers(ops.Neg, ops.Exp, ops.Log, ops.Log1p, ops.Atanh, ops.Sqrt, ops.Abs, ops.ReLU,
+        ops.Sigmoid, ops.Tanh, ops.Softplus)
+@pytest.mark.parametrize("op", UNARY, ids=[op[0].__name__ for op in UNARY])
+@given(data=st.data())
+def test_unary(op, data):
+    fn, reference, values = op
+    x = data.draw(values)
     check(fn, [x], reference(x))
 
 

@@ -481,3 +481,33 @@ def test_aliases_give_the_canonical_result(data):
     assert_allclose(a.amax(dim=1).numpy(), a.max(dim=1).values.numpy())
     assert_allclose(ops.expand(a, (2,) + a.shape).numpy(), mg.broadcast_to(a, (2,) + a.shape).numpy())
     assert_allclose(a.transpose(0, 1).numpy(), np.swapaxes(x, 0, 1))
+
+
+def test_logical_operators_on_boolean_tensors():
+    x = mg.tensor(np.array([-2.0, -0.5, 0.5, 2.0]))
+    a, b = x > 0, x < 1
+    for got, expected in [(a & b, [False, False, True, False]), (a | b, [True] * 4),
+                          (a ^ b, [True, True, False, True]), (~a, [True, True, False, False])]:
+        assert got.dtype == np.bool_ and not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), expected)
+    np.testing.assert_array_equal(mg.logical_and(a, b).numpy(), (a & b).numpy())
+    np.testing.assert_array_equal(mg.logical_or(a, b).numpy(), (a | b).numpy())
+    np.testing.assert_array_equal(mg.logical_xor(a, b).numpy(), (a ^ b).numpy())
+    np.testing.assert_array_equal(mg.logical_not(a).numpy(), (~a).numpy())
+    np.testing.assert_array_equal((a & np.array([True, False, True, True])).numpy(),
+                                  [False, False, True, True])            # with a NumPy mask
+    with pytest.raises(TypeError, match=r"&: needs boolean tensors.*float32 and float32"):
+        mg.randn(2) & mg.randn(2)
+    with pytest.raises(TypeError, match="~: needs a boolean tensor"):
+        ~mg.randn(2)
+    with pytest.raises(ValueError, match="broadcast"):
+        a & mg.tensor(np.array([True, False]))
+
+
+def test_log1p_and_atanh_against_numpy():
+    x = np.linspace(-0.9, 0.9, 7)
+    np.testing.assert_allclose(mg.log1p(mg.tensor(x, dtype=np.float64)).numpy(), np.log1p(x))
+    np.testing.assert_allclose(mg.tensor(x, dtype=np.float64).atanh().numpy(), np.arctanh(x))
+    tiny = mg.tensor(np.array([1e-15]), dtype=np.float64)
+    assert mg.log1p(tiny).item() == pytest.approx(1e-15, rel=1e-9, abs=0)
+    assert mg.log(1 + tiny).item() != pytest.approx(1e-15, rel=1e-2, abs=0)   # 1 + x rounds

@@ -7,10 +7,12 @@ from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, g
                                      relu, sigmoid, silu, softplus, tanh)
 from minigen.ops.conv import (Conv2d, Conv2dWeight, ConvTranspose2d, conv2d,
                               conv_transpose2d)
-from minigen.ops.elementwise import (Abs, Add, Cast, Clip, Div, Erf, Exp, Log, Maximum, Minimum,
-                                     Mul, Neg, Pow, Sqrt, Sub, Where, abs, add, cast, clamp, clip,
-                                     compare, div, eq, erf, exp, ge, gt, le, log, lt, maximum,
-                                     minimum, mul, ne, neg, pow, sqrt, sub, where)
+from minigen.ops.elementwise import (Abs, Add, Atanh, Cast, Clip, Div, Erf, Exp, Log, Log1p,
+                                     Maximum, Minimum, Mul, Neg, Pow, Sqrt, Sub, Where, abs, add,
+                                     atanh, cast, clamp, clip, compare, div, eq, erf, exp, ge, gt,
+                                     le, log, log1p, logical, logical_and, logical_not,
+                                     logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg,
+                                     pow, sqrt, sub, where)
 from minigen.ops.indexing import GetItem, ScatterAdd, getitem, one_hot
 from minigen.ops.linalg import MatMul, linear, matmul
 from minigen.ops.reductions import (BroadcastTo, LogSumExp, Max, Min, Prod, Sum, amax, amin, argmax,

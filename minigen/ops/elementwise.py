@@ -129,6 +129,34 @@ class Log(Function):
         return grad / x
 
 
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  ∂L/∂x = ∂L/∂y / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1.0)
+
+
+class Atanh(Function):
+    """y = atanh x = ½ ln((1 + x) / (1 - x)) for |x| < 1;  ∂L/∂x = ∂L/∂y / (1 - x²)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return ctx.xp.arctanh(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / (1.0 - x * x)
+
+
 class Sqrt(Function):
     """y = √x;  ∂L/∂x = ∂L/∂y / (2 y)."""
 
@@ -302,6 +330,16 @@ def log(x: Any) -> Tensor:
     return Log.apply(as_tensor(x))
 
 
+def log1p(x: Any) -> Tensor:
+    """ln(1 + x) elementwise, without the rounding of 1 + x for small x."""
+    return Log1p.apply(as_tensor(x))
+
+
+def atanh(x: Any) -> Tensor:
+    """The inverse hyperbolic tangent elementwise, for |x| < 1."""
+    return Atanh.apply(as_tensor(x))
+
+
 def sqrt(x: Any) -> Tensor:
     """√x elementwise."""
     return Sqrt.apply(as_tensor(x))
@@ -382,3 +420,40 @@ def _comparison(name: str, op: str) -> Any:
 eq, ne = _comparison("eq", "=="), _comparison("ne", "!=")
 lt, le = _comparison("lt", "<"), _comparison("le", "<=")
 gt, ge = _comparison("gt", ">"), _comparison("ge", ">=")
+
+
+def logical(a: Any, b: Any, op: str) -> Tensor:
+    """``a and b``, ``a or b`` or ``a xor b`` (``op`` "&", "|", "^") of two boolean tensors,
+    elementwise and broadcast (no gradient); integers and floats are refused, as the
+    bitwise meaning of ``&`` on them is not PyTorch's logical one."""
+    a, b = as_tensors(a, b)
+    if a.dtype != bool or b.dtype != bool:
+        raise TypeError(f"{op}: needs boolean tensors (e.g. x > 0), got dtypes {a.dtype} and "
+                        f"{b.dtype}")
+    broadcast_shape(op, a.shape, b.shape)
+    xp = backend.array_module(a.data)
+    name = {"&": "logical_and", "|": "logical_or", "^": "logical_xor"}[op]
+    return Tensor(getattr(xp, name)(a.data, b.data))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """a and b elementwise, for boolean tensors (no gradient)."""
+    return logical(a, b, "&")
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """a or b elementwise, for boolean tensors (no gradient)."""
+    return logical(a, b, "|")
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """a xor b elementwise, for boolean tensors (no gradient)."""
+    return logical(a, b, "^")
+
+
+def logical_not(a: Any) -> Tensor:
+    """not a elementwise, for a boolean tensor (no gradient)."""
+    a = as_tensor(a)
+    if a.dtype != bool:
+        raise TypeError(f"~: needs a boolean tensor (e.g. x > 0), got dtype {a.dtype}")
+    return Tensor(backend.array_module(a.data).logical_not(a.data))
