@@ -186,6 +186,20 @@ def manual_seed(seed: int) -> None:
     _device_rngs.clear()
 
 
+@contextlib.contextmanager
+def scratch_random() -> Iterator[None]:
+    """Run a block on throwaway random streams: what it draws (say, the random initial
+    weights of a model whose trained weights are loaded next) leaves minigen's seeded
+    streams exactly where they were, so the draws after the block do not depend on it."""
+    global _host_rng, _device_rngs
+    saved = _host_rng, _device_rngs
+    _host_rng, _device_rngs = numpy.random.default_rng(0), {}
+    try:
+        yield
+    finally:
+        _host_rng, _device_rngs = saved
+
+
 def rng(module: Any = None) -> Any:
     """The seeded generator of ``module`` (default: the current backend)."""
     module = module or xp

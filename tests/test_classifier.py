@@ -56,3 +56,15 @@ def test_shift_images_moves_whole_images():
     assert shifted.shape == images.shape
     assert np.all(shifted.sum(axis=(1, 2, 3)) == images.sum(axis=(1, 2, 3)))  # nothing cut off
     assert not np.array_equal(shifted, images)
+
+
+def test_loading_the_pretrained_judge_leaves_the_random_stream_alone():
+    """A run must not depend on whether a metric loaded the judge before it."""
+    mg.manual_seed(0)
+    expected = mg.randn(5).numpy()
+    mg.manual_seed(0)
+    DigitClassifier(pretrained=True)
+    np.testing.assert_array_equal(mg.randn(5).numpy(), expected)
+    mg.manual_seed(0)
+    DigitClassifier()                      # an untrained one draws its weights as usual
+    assert not np.array_equal(mg.randn(5).numpy(), expected)

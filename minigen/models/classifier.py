@@ -18,10 +18,11 @@ Architecture (x: (N, 1, 28, 28), pixels in [0, 1]):
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
-from minigen import nn
+from minigen import backend, nn
 from minigen.ops import argmax, softmax
 from minigen.ops.arguments import as_tensor
 from minigen.serialization import load
@@ -35,6 +36,16 @@ class DigitClassifier(nn.Module):
 
     def __init__(self, pretrained: bool = False) -> None:
         super().__init__()
+        # A pretrained judge draws its initial weights from scratch streams: loading it
+        # must not move the seeded stream, or a training run would depend on whether a
+        # metric had loaded the judge earlier in the process.
+        with backend.scratch_random() if pretrained else contextlib.nullcontext():
+            self._build()
+        if pretrained:
+            self.load_state_dict(load(WEIGHTS)["model"])
+            self.eval()
+
+    def _build(self) -> None:
         self.features = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),              # (N, 32, 28, 28)
             nn.MaxPool2d(2),                                        # (N, 32, 14, 14)
@@ -44,9 +55,6 @@ class DigitClassifier(nn.Module):
             nn.Linear(64 * 7 * 7, 128), nn.ReLU(),                  # (N, 128)
         )
         self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, 10))  # (N, 10)
-        if pretrained:
-            self.load_state_dict(load(WEIGHTS)["model"])
-            self.eval()
 
     def forward(self, x: Any) -> Tensor:
         x = as_tensor(x)
