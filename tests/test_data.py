@@ -450,3 +450,16 @@ def test_batches_go_to_the_current_backend():
         np.testing.assert_array_equal(x.numpy()[:, 0, 0, 0], y.numpy())
     minigen.use("numpy")
     assert next(iter(loader))[0].device == "cpu"
+
+
+def test_an_in_order_loader_leaves_the_random_stream_alone():
+    """Evaluating a model on an in-order loader must not change what training draws next."""
+    images = np.zeros((10, 1, 28, 28), dtype=np.float32)
+    minigen.manual_seed(0)
+    expected = minigen.randn(3).numpy()
+    minigen.manual_seed(0)
+    list(DataLoader((images,), 4))
+    np.testing.assert_array_equal(minigen.randn(3).numpy(), expected)
+    minigen.manual_seed(0)
+    DataLoader((images,), 4, shuffle=True)                  # a shuffled one draws its seed
+    assert not np.array_equal(minigen.randn(3).numpy(), expected)

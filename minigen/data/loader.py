@@ -35,8 +35,9 @@ class DataLoader:
             in host memory and each batch is copied to the current backend when it is made.
         batch_size: samples per batch (> 0).
         shuffle: a new random order every epoch (else rows 0, 1, 2, ... in order).
-        seed: seeds the loader's own generator. None: the seed is drawn from minigen's
-            generator, so ``minigen.manual_seed`` before building the loader fixes the order.
+        seed: seeds the loader's own generator. None: a shuffled loader draws its seed
+            from minigen's generator, so ``minigen.manual_seed`` before building the loader
+            fixes the order (an in-order loader draws nothing).
         drop_last: leave out the last batch when it is smaller than ``batch_size``.
 
     Yields:
@@ -77,8 +78,9 @@ class DataLoader:
         if len(set(lengths)) != 1:
             raise ValueError(f"DataLoader: the arrays must be equally long, got lengths {lengths}")
 
-        if seed is None:
+        if seed is None and shuffle:
             # Drawn from minigen's generator, so manual_seed() makes the shuffles repeat too.
+            # An in-order loader draws nothing: evaluating a model must not move the stream.
             seed = int(backend.rng(backend.np).integers(0, 2**63 - 1))
         self.arrays = tuple(host)
         self.batch_size = batch_size

@@ -121,7 +121,8 @@ class PixelCNNRun(Run):
         # The VQ-VAE: a resumed run's own copy, else the one in the --vqvae folder.
         stored = checkpoint["vqvae"] if checkpoint is not None else VQVAERun.read(config.vqvae)
         self.stored = {"config": stored["config"], "model": stored["model"]}
-        self.vqvae = build_vqvae(VQVAEConfig.from_dict(stored["config"]))
+        with backend.scratch_random():     # its weights are loaded next: its init draws nothing
+            self.vqvae = build_vqvae(VQVAEConfig.from_dict(stored["config"]))
         self.vqvae.load_state_dict(stored["model"])
         self.vqvae.eval()
         self.dataset = self.stored["config"]["dataset"]
