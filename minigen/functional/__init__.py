@@ -12,7 +12,7 @@ from minigen.ops import (leaky_relu, log_softmax, logsumexp, one_hot, relu, sigm
                          softplus, tanh)
 from minigen.ops import (avg_pool2d, batch_norm, dropout, embedding, instance_norm, interpolate,
                          max_pool2d, pad)
-from minigen.ops import gelu, group_norm, linear, silu
+from minigen.ops import gelu, group_norm, linear, scaled_dot_product_attention, silu
 
 __all__ = ["conv2d", "conv_transpose2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy",
@@ -20,4 +20,5 @@ __all__ = ["conv2d", "conv_transpose2d", "binary_cross_entropy", "binary_cross_e
            "sigmoid", "softmax", "softplus", "tanh"]
 __all__ += ["avg_pool2d", "batch_norm", "dropout", "embedding", "instance_norm", "interpolate",
             "max_pool2d", "pad"]
-__all__ += ["gelu", "group_norm", "kl_div", "linear", "nll_loss", "silu"]
+__all__ += ["gelu", "group_norm", "kl_div", "linear", "nll_loss", "scaled_dot_product_attention",
+            "silu"]

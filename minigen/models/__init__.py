@@ -5,9 +5,10 @@ from minigen.models.cyclegan import CycleGAN, PatchDiscriminator, ResnetGenerato
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.models.pixelcnn import PixelCNN
+from minigen.models.unet import UNet
 from minigen.models.vqvae import VQVAE, VectorQuantizer
 
 __all__ = ["Autoencoder", "CVAE", "ConditionalDiscriminator", "ConditionalGenerator", "Critic",
            "CycleGAN", "DigitClassifier", "Discriminator", "Generator", "MLPDiscriminator",
-           "MLPGenerator", "PatchDiscriminator", "PixelCNN", "ResnetGenerator", "VAE", "VQVAE",
+           "MLPGenerator", "PatchDiscriminator", "PixelCNN", "ResnetGenerator", "UNet", "VAE", "VQVAE",
            "VectorQuantizer"]

@@ -5,6 +5,7 @@ ops, indexing and matrix products. ``minigen.functional`` re-exports what layers
 """
 from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, gelu, leaky_relu,
                                      relu, sigmoid, silu, softplus, tanh)
+from minigen.ops.attention import scaled_dot_product_attention
 from minigen.ops.conv import (Conv2d, Conv2dWeight, ConvTranspose2d, conv2d,
                               conv_transpose2d)
 from minigen.ops.elementwise import (Abs, Add, Atanh, Cast, Clip, Div, Erf, Exp, Log, Log1p,
