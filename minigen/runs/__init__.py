@@ -14,6 +14,7 @@ trained run back, ``sample_run`` images drawn from it.
 | ``vqvae``       | ``vqvae``, ``pixelcnn`` (the VQ-VAE's prior)    |
 | ``gans``        | ``gan``, ``dcgan``, ``cgan``, ``wgan-gp``       |
 | ``cyclegan``    | ``cyclegan``                                    |
+| ``diffusion``   | ``ddpm``                                        |
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any
 import minigen
 from minigen.runs.autoencoders import AutoencoderRun
 from minigen.runs.cyclegan import CycleGANRun
+from minigen.runs.diffusion import DiffusionRun
 from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
 from minigen.runs.gans import GANRun
 from minigen.runs.loop import Run, final_line, train
@@ -30,7 +32,8 @@ from minigen.runs.vqvae import PixelCNNRun, VQVAERun
 from minigen.training.config import ConfigError, check_int
 
 # The families in the order of the course.
-FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun)
+FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun,
+                                   DiffusionRun)
 MODELS: dict[str, type[Run]] = {name: family for family in FAMILIES
                                 for name in family.config_class.MODELS}
 
