@@ -70,10 +70,10 @@ class GANConfig(RunConfig):
     own FDD to the training digits is 6.6 and an untrained generator's 1 720), in CPU
     time of one core (OpenBLAS on one thread, judging included):
 
-    * dcgan, 40 epochs of batch 32, C = 32: FDD 152, all ten digits, the largest 17.7 %,
-      IS 6.0; 5 minutes. (C = 64: FDD 133 in 11.5 minutes.)
-    * cgan, 30 epochs, C = 64: 95.8 % of the samples show the class asked for, FDD 20.5,
-      IS 9.1; 10 minutes (91 % after 20 epochs).
+    * dcgan, 40 epochs of batch 32, C = 32: FDD 150, all ten digits, the largest 19.6 %,
+      IS 6.05; 5 minutes. (C = 64: FDD 133 in 11.5 minutes.)
+    * cgan, 30 epochs, C = 64: 96.3 % of the samples show the class asked for, FDD 18.9,
+      IS 9.2; 10 minutes (89 % after 20 epochs).
     * wgan-gp, 80 epochs, C = 64 (5 critic steps per generator step): FDD 150, all ten
       digits, the largest 14.4 % (KL to uniform 0.039, better balanced than the dcgan's
       0.115), IS 5.8; 14 min 52 s on a quiet 2-core machine (two BLAS threads, 10-11 s per
