@@ -26,7 +26,9 @@ def mlp_net(dims):
 
 
 def layers_to_check():
-    """(name, layer, input array) in float64, each layer with weights that matter."""
+    """(name, layer, input array) in float64, each layer with weights that matter. Built
+    inside the tests, not at import: a student copy with a blanked im2col must still
+    collect this file."""
     rng = np.random.default_rng(0)
     mg.manual_seed(0)
     with backend.default_dtype("float64"):
@@ -45,14 +47,21 @@ def layers_to_check():
         ]
     for _, layer, x in cases:                   # give ActNorm its data-dependent start
         layer(mg.tensor(x, dtype="float64"))
-    return cases
+    return {name: (layer, x) for name, layer, x in cases}
 
 
-CASES = layers_to_check()
+NAMES = ["coupling, checkerboard", "coupling, checkerboard odd", "coupling, channels",
+         "coupling, vectors", "squeeze", "actnorm", "logit"]
 
 
-@pytest.mark.parametrize("name, layer, x", CASES, ids=[c[0] for c in CASES])
-def test_the_inverse_recovers_the_input(name, layer, x):
+@pytest.fixture(scope="module")
+def cases():
+    return layers_to_check()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_inverse_recovers_the_input(cases, name):
+    layer, x = cases[name]
     y, _ = layer(mg.tensor(x, dtype="float64"))
     assert_allclose(layer.inverse(y).numpy(), x, rtol=0, atol=1e-10)
     assert y.shape != x.shape or not np.allclose(y.numpy(), x)  # it did move something
@@ -71,8 +80,9 @@ def jacobian(fn, x):
     return np.array(rows)
 
 
-@pytest.mark.parametrize("name, layer, x", CASES, ids=[c[0] for c in CASES])
-def test_the_log_det_is_the_jacobians(name, layer, x):
+@pytest.mark.parametrize("name", NAMES)
+def test_the_log_det_is_the_jacobians(cases, name):
+    layer, x = cases[name]
     one = x[:1]                                                 # one item: its own Jacobian
     j = jacobian(lambda t: layer(t)[0], one)
     sign, expected = np.linalg.slogdet(j)
