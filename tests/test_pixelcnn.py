@@ -60,7 +60,7 @@ def test_masked_taps_get_no_gradient():
 
 
 def test_masked_conv_errors():
-    with pytest.raises(ValueError, match="mask_type must be 'A' or 'B'"):
+    with pytest.raises(ValueError, match="mask_type must be 'A', 'B', 'V', 'HA' or 'HB'"):
         MaskedConv2d(1, 1, 3, mask_type="C")
     with pytest.raises(ValueError, match="kernel_size must be an odd positive integer"):
         MaskedConv2d(1, 1, 4)

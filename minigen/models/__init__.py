@@ -2,6 +2,7 @@
 from minigen.models.autoencoders import CVAE, VAE, Autoencoder
 from minigen.models.classifier import DigitClassifier
 from minigen.models.cyclegan import CycleGAN, PatchDiscriminator, ResnetGenerator
+from minigen.models.gated_pixelcnn import GatedPixelCNN
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.models.pixelcnn import PixelCNN
@@ -9,6 +10,6 @@ from minigen.models.unet import UNet
 from minigen.models.vqvae import VQVAE, VectorQuantizer
 
 __all__ = ["Autoencoder", "CVAE", "ConditionalDiscriminator", "ConditionalGenerator", "Critic",
-           "CycleGAN", "DigitClassifier", "Discriminator", "Generator", "MLPDiscriminator",
+           "CycleGAN", "DigitClassifier", "Discriminator", "GatedPixelCNN", "Generator", "MLPDiscriminator",
            "MLPGenerator", "PatchDiscriminator", "PixelCNN", "ResnetGenerator", "UNet", "VAE", "VQVAE",
            "VectorQuantizer"]

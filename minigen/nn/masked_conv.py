@@ -19,6 +19,20 @@ input at i was computed from positions < i only, so it may be used. Stacking A t
 keeps output i a function of the inputs at positions < i (PixelCNN, van den Oord et al.,
 2016). All channels of a position are masked together (one variable per position, such as
 a code of the VQ-VAE's code map).
+
+Stacked A and B masks have a blind spot (*punto ciego*): the centre row's taps reach
+only leftwards, so pixels above and to the right of the output are never reached, however
+deep the stack. The gated PixelCNN (van den Oord et al., 2016, *Conditional image
+generation with PixelCNN decoders*) removes it with two stacks: a vertical stack (mask
+"V": every row up to the centre's, shifted down one row before use, so it holds rows
+above only) and a horizontal stack (masks "HA" then "HB": the centre row's left part)::
+
+    type "V"          type "HA"         type "HB"
+    1 1 1 1 1         0 0 0 0 0         0 0 0 0 0
+    1 1 1 1 1         0 0 0 0 0         0 0 0 0 0
+    1 1 1 1 1         1 1 0 0 0         1 1 1 0 0
+    0 0 0 0 0         0 0 0 0 0         0 0 0 0 0
+    0 0 0 0 0         0 0 0 0 0         0 0 0 0 0
 """
 from __future__ import annotations
 
@@ -29,11 +43,12 @@ from minigen.nn.conv import Conv2d
 from minigen.ops import conv2d
 from minigen.tensor import Tensor
 
-MASK_TYPES = ("A", "B")
+MASK_TYPES = ("A", "B", "V", "HA", "HB")
 
 
 def causal_mask(kernel_size: int, mask_type: str) -> Any:
-    """The (kernel_size, kernel_size) 0/1 mask of a type "A" or "B" masked convolution.
+    """The (kernel_size, kernel_size) 0/1 mask of a type "A", "B", "V", "HA" or "HB" masked
+    convolution (see the module).
 
     >>> causal_mask(3, "A").astype(int).tolist()
     [[1, 1, 1], [1, 0, 0], [0, 0, 0]]
@@ -48,9 +63,13 @@ def causal_mask(kernel_size: int, mask_type: str) -> Any:
     xp = backend.xp
     mask = xp.zeros((kernel_size, kernel_size), dtype=backend.get_default_dtype())
     centre = kernel_size // 2
-    mask[:centre, :] = 1                          # the rows above
-    mask[centre, :centre] = 1                     # the left of the centre row
-    if mask_type == "B":
+    if mask_type in ("A", "B", "V"):
+        mask[:centre, :] = 1                      # the rows above
+    if mask_type == "V":
+        mask[centre, :] = 1                       # and the whole centre row (shifted later)
+    else:
+        mask[centre, :centre] = 1                 # the left of the centre row
+    if mask_type in ("B", "HB"):
         mask[centre, centre] = 1                  # and the centre itself
     return mask
 
