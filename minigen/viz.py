@@ -178,14 +178,15 @@ def latent_scatter(z: Any, labels: Any, ax: Any = None, title: str | None = None
     return ax
 
 
-def source_line(obj: Any, text: str) -> list[str]:
-    """Print (and return) the lines of minigen's source of ``obj`` that contain ``text``,
-    with their file and line number: the line that computes a formula of a lecture. A
-    lecture calls it to show where its formula lives; it raises if the line is gone, so
-    the lecture notices when the code changes.
+def source_line(obj: Any, text: str) -> None:
+    """Print the lines of minigen's source of ``obj`` that contain ``text``, with their
+    file and line number: the line that computes a formula of a lecture. A lecture calls
+    it to show where its formula lives; it raises if the line is gone, so the lecture
+    notices when the code changes. It returns nothing, so a cell ending in it shows the
+    lines once.
 
     >>> from minigen.ops.activations import ReLU
-    >>> _ = source_line(ReLU, "maximum(x, 0)")          # doctest: +ELLIPSIS
+    >>> source_line(ReLU, "maximum(x, 0)")          # doctest: +ELLIPSIS
     minigen/ops/activations.py:... (ReLU)
         return ctx.xp.maximum(x, 0)    # it skips a conversion pass over x
     """
@@ -199,7 +200,6 @@ def source_line(obj: Any, text: str) -> list[str]:
     path = os.path.relpath(inspect.getsourcefile(obj) or "?", root)
     shown = [f"{path}:{number} ({obj.__qualname__})\n    {line}" for number, line in hits]
     print("\n".join(shown))
-    return shown
 
 
 # ====================================================================== the autograd graph

@@ -41,8 +41,9 @@ def test_latent_scatter_checks_its_shapes():
 
 
 def test_source_line_finds_the_formula_or_says_it_is_gone(capsys):
-    shown = viz.source_line(kl_divergence, "logvar")
-    assert shown and all("minigen/generative/vae.py:" in s for s in shown)
-    assert "minigen/generative/vae.py" in capsys.readouterr().out
+    assert viz.source_line(kl_divergence, "logvar") is None      # a cell shows it once
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("minigen/generative/vae.py:") and "(kl_divergence)" in shown[0]
+    assert all("logvar" in line for line in shown[1::2])
     with pytest.raises(ValueError, match="not in the source of kl_divergence"):
         viz.source_line(kl_divergence, "no such text anywhere")
