@@ -411,8 +411,9 @@ def draw_graph(root: Tensor, ax: Any = None, names: dict[str, Tensor] | None = N
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.9, shrinkA=24,
                                     shrinkB=24, connectionstyle=f"arc3,rad={bend}"))
-        if k == 0:
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.06, str(e.shape), ha="center",
+        if k == 0:   # a level arrow is short between two boxes: its label goes above them
+            lift = 0.16 if y0 == y1 else 0.06
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, str(e.shape), ha="center",
                     va="bottom", fontsize=6, color="#555555")
     for node in graph.nodes:
         x, y = position[node.index]
