@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 
 import minigen as mg
 from minigen.generative import elbo_loss, kl_divergence, reparameterize
+from minigen.generative.vae import importance_weighted_bound
 from minigen.testing import arrays
 
 latent_pairs = st.tuples(st.integers(1, 4), st.integers(1, 5)).flatmap(
@@ -132,3 +133,51 @@ def test_errors():
         elbo_loss(mg.zeros(2, 4), mg.zeros(2, 5), z, z)
     with pytest.raises(ValueError, match="likelihood"):
         elbo_loss(mg.zeros(2, 4), mg.zeros(2, 4), z, z, likelihood="poisson")
+
+
+# ---------------------------------------------------------------- the IWAE bound
+A, SIGMA = 1.5, 0.5            # z ~ N(0, 1), x | z ~ N(A z, SIGMA²): p(x) = N(0, A² + SIGMA²)
+
+
+def _linear_gaussian(x):
+    def log_likelihood(z):                                        # (k, N, 1) -> (k, N)
+        d = mg.tensor(x, dtype="float64").reshape(1, -1) - z.reshape(z.shape[0], -1) * A
+        return (d * d * (-0.5 / SIGMA ** 2)) - 0.5 * math.log(2 * math.pi * SIGMA ** 2)
+    exact = -0.5 * (np.log(2 * np.pi * (A ** 2 + SIGMA ** 2)) + x ** 2 / (A ** 2 + SIGMA ** 2))
+    return log_likelihood, exact
+
+
+def test_iwae_with_the_true_posterior_is_exact_for_any_k():
+    x = np.array([-1.0, 0.3, 2.0])
+    log_likelihood, exact = _linear_gaussian(x)
+    v = 1 / (1 + A ** 2 / SIGMA ** 2)                             # the posterior N(m, v)
+    m = v * A * x / SIGMA ** 2
+    mu = mg.tensor(m[:, None], dtype="float64")
+    logvar = mg.tensor(np.full((3, 1), math.log(v)), dtype="float64")
+    for k in (1, 5):
+        bound = importance_weighted_bound(log_likelihood, mu, logvar, k).numpy()
+        assert_allclose(bound, exact, rtol=1e-10)
+
+
+def test_iwae_rises_with_k_towards_log_p_x():
+    mg.manual_seed(0)
+    x = np.full(2000, 0.8)
+    log_likelihood, exact = _linear_gaussian(x)
+    mu = mg.tensor(np.full((2000, 1), 0.2), dtype="float64")         # a poor q(z|x)
+    logvar = mg.tensor(np.full((2000, 1), math.log(0.5)), dtype="float64")
+    bounds = [importance_weighted_bound(log_likelihood, mu, logvar, k).numpy().mean()
+              for k in (1, 10, 200)]
+    assert bounds[0] < bounds[1] < bounds[2] < exact[0]
+    assert exact[0] - bounds[2] < 0.1 * (exact[0] - bounds[0])    # most of the gap closed
+
+
+def test_iwae_nats_of_a_vae():
+    from minigen.models import VAE
+    from minigen.training.autoencoders import evaluate, iwae_nats, vae_loss
+    mg.manual_seed(0)
+    vae = VAE(latent_dim=4)
+    images = (np.random.default_rng(0).random((40, 1, 28, 28)) > 0.8).astype(np.float32)
+    mg.manual_seed(1)
+    one = iwae_nats(vae, images, k=1)
+    assert one == pytest.approx(evaluate(vae, vae_loss, images)["loss"], rel=0.02)
+    assert iwae_nats(vae, images, k=50) < one                      # a tighter bound

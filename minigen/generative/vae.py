@@ -11,13 +11,14 @@ i.e. minimizes the negative ELBO: a reconstruction error plus a KL regularizer
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from minigen import backend, checks
 from minigen.functional.losses import (apply_reduction, binary_cross_entropy_with_logits,
                                        mse_loss)
-from minigen.ops import exp, sum
+from minigen.ops import exp, logsumexp, sum
 from minigen.ops.arguments import as_tensor
 from minigen.tensor import Tensor
 
@@ -119,3 +120,36 @@ def elbo_loss(logits: Any, x: Any, mu: Any, logvar: Any, beta: float = 1.0,
     reconstruction = sum(per_pixel) * (1.0 / n)      # Σ over pixels, mean over images
     kl = kl_divergence(mu, logvar, reduction="mean")  # Σ over latents, mean over images
     return ELBO(loss=reconstruction + kl * beta, reconstruction=reconstruction, kl=kl)
+
+
+def gaussian_log_density(z: Any, mu: Any, logvar: Any) -> Tensor:
+    """log N(z; μ, diag σ²) = -½ Σ_j (log 2π + log σ²_j + (z_j - μ_j)² / σ²_j), summed over
+    the last axis: (..., D) -> (...)."""
+    z, mu, logvar = as_tensor(z), as_tensor(mu), as_tensor(logvar)
+    d = z - mu
+    return sum(logvar + d * d * exp(logvar * -1.0) + math.log(2 * math.pi), dim=-1) * -0.5
+
+
+def importance_weighted_bound(log_likelihood: Any, mu: Any, logvar: Any, k: int) -> Tensor:
+    """The importance-weighted bound (IWAE, Burda et al. 2016) of log p(x) per item (N,):
+
+        log p(x) ≥ log (1/k) Σ_j p(x|z_j) p(z_j) / q(z_j|x),   z_j ~ q(z|x) = N(μ, σ²)
+
+    k = 1 is the ELBO; the bound rises with k towards log p(x), so a large k (100 or more)
+    measures a VAE's likelihood far more tightly than its training loss does.
+
+    Args:
+        log_likelihood: z (k, N, D) -> log p(x_n | z_jn) (k, N), e.g. minus the summed BCE
+            of the decoder's logits.
+        mu, logvar: q(z|x)'s parameters (N, D).
+        k: importance samples per item.
+    """
+    k = checks.positive_int("importance_weighted_bound", "k", k)
+    mu, logvar = as_tensor(mu), as_tensor(logvar)
+    xp = backend.array_module(mu.data)
+    eps = Tensor(backend.rng(xp).standard_normal((k,) + mu.shape).astype(mu.dtype))
+    z = mu + exp(logvar * 0.5) * eps                                   # (k, N, D)
+    log_prior = gaussian_log_density(z, mu * 0.0, logvar * 0.0)        # log N(z; 0, I)
+    log_q = gaussian_log_density(z, mu, logvar)
+    log_w = log_likelihood(z) + log_prior - log_q                      # (k, N)
+    return logsumexp(log_w, dim=0) - math.log(k)                       # (N,)
