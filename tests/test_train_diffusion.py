@@ -80,7 +80,7 @@ def test_the_moving_average():
 
 @pytest.mark.parametrize("changes, message", [
     (dict(width=12), "--width must be a multiple of 8"),
-    (dict(guidance_dropout=1.0), r"--guidance-dropout must lie in \[0, 1\)"),
+    (dict(guidance_dropout=1.0), r"--guidance-dropout must lie in \[0.0, 1.0\), got 1.0"),
     (dict(sample_steps=30), "--sample-steps 30 cannot exceed --timesteps 20"),
     (dict(schedule="sigmoid"), "unknown schedule"),
     (dict(ema_decay=1.5), "--ema-decay"),

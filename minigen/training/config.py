@@ -74,6 +74,12 @@ def check_positive(name: str, value: Any, allow_zero: bool = False) -> None:
         _as_config_error(checks.positive_number, name, value)
 
 
+def check_range(name: str, value: Any, low: float, high: float, closed: str = "both") -> None:
+    """Raise a ConfigError unless ``value`` lies between ``low`` and ``high`` (``closed`` as
+    in ``minigen.checks.in_range``: which ends are allowed)."""
+    _as_config_error(checks.in_range, name, value, low, high, closed=closed)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
     """Raise a ConfigError unless ``value`` is one of ``choices``."""
     choices = list(choices)

@@ -41,8 +41,8 @@ from minigen.optim import Optimizer
 from minigen.tensor import Tensor
 from minigen.training.common import optimizer_step
 from minigen.training.config import (ConfigError, RunConfig, check_choice, check_int,
-                                     check_positive, option, seed_option, test_size_option,
-                                     train_size_option)
+                                     check_positive, check_range, option, seed_option,
+                                     test_size_option, train_size_option)
 
 NULL = NUM_CLASSES          # the label ∅ ("no class") of classifier-free guidance
 SCHEDULES = {"linear": linear_schedule, "cosine": cosine_schedule}
@@ -79,15 +79,12 @@ class DiffusionConfig(RunConfig):
         self.check_common(positive=("timesteps", "sample_steps"))
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("prediction", self.prediction, ("eps", "v"))
-        if not 0 <= self.guidance_dropout < 1:
-            raise ConfigError(f"--guidance-dropout must lie in [0, 1), got "
-                              f"{self.guidance_dropout}")
+        check_range("guidance_dropout", self.guidance_dropout, 0.0, 1.0, closed="low")
         check_int("width", self.width, minimum=8)
         if self.width % 8:
             raise ConfigError(f"--width must be a multiple of 8 (GroupNorm's groups), got "
                               f"{self.width}")
-        if not 0 <= self.ema_decay < 1:
-            raise ConfigError(f"--ema-decay must lie in [0, 1), got {self.ema_decay}")
+        check_range("ema_decay", self.ema_decay, 0.0, 1.0, closed="low")
         if self.sample_steps > self.timesteps:
             raise ConfigError(f"--sample-steps {self.sample_steps} cannot exceed --timesteps "
                               f"{self.timesteps}")
