@@ -122,7 +122,22 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e
 
         # _name reads __qualname__ first, so set both
         first_gradients.__name__ = first_gradients.__qualname__ = f"gradient of {_name(fn)}"
-        return gradcheck(first_gradients, xs, eps, atol, rtol, max_full, n_directions, seed)
+        with enable_grad():
+            graphless = [i for i, g in zip(checked, first_gradients(*xs)) if not g.requires_grad]
+        try:
+            return gradcheck(first_gradients, xs, eps, atol, rtol, max_full, n_directions, seed)
+        except GradcheckError as err:
+            if err.input_index not in graphless:
+                raise
+            # A gradient with no graph is constant to autograd: its derivative reads 0.
+            hint = (f"\n  the gradient of input {err.input_index} carries no graph, so its "
+                    "derivative reads 0 everywhere: did the backward use .data or NumPy "
+                    "directly? Compute it with Tensor ops so create_graph=True can "
+                    "differentiate it again.")
+            raise GradcheckError(str(err) + hint, input_index=err.input_index,
+                                 element=err.element, analytic=err.analytic,
+                                 numeric=err.numeric, max_abs_error=err.max_abs_error,
+                                 max_rel_error=err.max_rel_error, op_name=err.op_name) from None
 
 
 # ---------------------------------------------------------------- the pieces

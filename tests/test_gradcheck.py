@@ -217,6 +217,13 @@ def test_backward_with_raw_arrays_passes_gradcheck_but_fails_gradgradcheck():
     assert err.analytic == 0.0   # the constant backward has no derivative ...
     assert err.numeric != 0.0    # ... but the true second derivative is 2v
     assert "of gradient of SquareConstantBackward.apply" in str(err)
+    assert "did the backward use .data or NumPy directly?" in str(err)
+
+
+def test_a_correct_graphless_gradient_gets_no_hint():
+    """x ↦ 3x: its gradient 3 has no graph and a zero derivative, which is right."""
+    x = random_leaf(2, 3)
+    assert gradgradcheck(lambda t: t * 3.0, [x]) is True
 
 
 # ---------------------------------------------------------------- misuse
