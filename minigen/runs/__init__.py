@@ -14,6 +14,7 @@ trained run back, ``sample_run`` images drawn from it.
 | ``vqvae``       | ``vqvae``, ``pixelcnn`` (the VQ-VAE's prior)    |
 | ``gans``        | ``gan``, ``dcgan``, ``cgan``, ``wgan-gp``       |
 | ``cyclegan``    | ``cyclegan``                                    |
+| ``autoregressive`` | ``pixelcnn-digits``                          |
 | ``diffusion``   | ``ddpm``                                        |
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import minigen
 from minigen.runs.autoencoders import AutoencoderRun
+from minigen.runs.autoregressive import AutoregressiveRun
 from minigen.runs.cyclegan import CycleGANRun
 from minigen.runs.diffusion import DiffusionRun
 from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
@@ -33,7 +35,7 @@ from minigen.training.config import ConfigError, check_int
 
 # The families in the order of the course.
 FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun,
-                                   DiffusionRun)
+                                   AutoregressiveRun, DiffusionRun)
 MODELS: dict[str, type[Run]] = {name: family for family in FAMILIES
                                 for name in family.config_class.MODELS}
 
