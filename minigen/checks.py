@@ -19,6 +19,7 @@ and the standard library, so the ops, layers, models and the command line can al
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Collection
 
@@ -32,7 +33,9 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A finite real number: inf and NaN are refused everywhere a number is checked."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:

@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from minigen import backend, runs
+from minigen.runs.loop import TrainingDiverged
 from minigen.training.config import ConfigError, RunConfig, flag
 from minigen.viz import save_image_grid
 
 PROG = "minigen"
 EXIT_USAGE = 2          # argparse's status for a bad command line
 EXIT_INTERRUPTED = 130  # the shell's status after Ctrl-C
+EXIT_DIVERGED = 1       # a run whose loss became NaN or infinite
+SAMPLE_MEMORY_SHARE = 0.5   # sample refuses an --n whose images alone need more of the RAM
 
 
 class UsageError(Exception):
@@ -115,28 +119,55 @@ def _train(args: argparse.Namespace) -> int:
         print(f"\nminigen: interrupted; every finished epoch is saved in {out} "
               f"(go on with: minigen train {args.model} --resume {out})", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except TrainingDiverged as err:
+        print(f"{PROG}: error: training diverged at {err}; {out} keeps every epoch finished "
+              "before it (a smaller --lr may help)", file=sys.stderr)
+        return EXIT_DIVERGED
     print(runs.final_line(config, summary, out))
     return 0
 
 
 # ---------------------------------------------------------------- sample
+def check_sample_out(out: Path, force: bool) -> None:
+    """Refuse, before sampling, an --out that cannot or must not be written: not .npz or
+    .png, in a missing or read-only folder, inside a run folder (its checkpoint, metrics
+    or pictures), or an existing file without --force."""
+    if out.suffix.lower() not in (".npz", ".png"):
+        raise UsageError(f"--out {out} must end in .npz or .png")
+    folder = out.absolute().parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write --out {out}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder, not a file")
+    if (folder / runs.CHECKPOINT).exists():
+        raise UsageError(f"--out {out} is inside the run folder {folder}: sample never writes "
+                         "there (the run's files would be overwritten); choose another folder")
+    if out.exists() and not force:
+        raise UsageError(f"--out {out} exists; sample does not overwrite files unless --force")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"cannot write --out {out}: permission denied")
+
+
+def check_sample_size(n: int) -> None:
+    """Refuse an --n whose images alone (n x 784 float32) would need more than half the RAM."""
+    if not isinstance(n, int) or n < 1:
+        raise UsageError(f"--n must be a positive integer, got {n}")
+    needed = n * 28 * 28 * 4
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > SAMPLE_MEMORY_SHARE * total:
+        raise UsageError(f"--n {n} would need {needed / 2**30:.0f} GiB for the images alone "
+                         f"(this machine has {total / 2**30:.0f} GiB); ask for fewer")
+
+
 def _sample(args: argparse.Namespace) -> int:
     """``minigen sample DIR --out FILE``: N images of a trained run, as .npz or a PNG grid."""
     np = backend.np
-    suffix = args.out.suffix.lower()
-    if suffix not in (".npz", ".png"):
-        raise UsageError(f"--out {args.out} must end in .npz or .png")
-    folder = args.out.absolute().parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write --out {args.out}: the folder {folder} does not exist")
-    if args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a folder, not a file")
-    images, labels = runs.sample_run(args.run, args.n, args.label, args.seed)
+    check_sample_out(args.out, args.force)
+    check_sample_size(args.n)
+    arrays = runs.sample_arrays(args.run, args.n, args.label, args.seed)
+    images, labels = arrays["images"], arrays.get("labels")
     model = runs.read_checkpoint(args.run, keys=())["config"]["model"]
-    if suffix == ".npz":
-        arrays: dict[str, Any] = {"images": images.astype(np.float32)}
-        if labels is not None:
-            arrays["labels"] = labels
+    if args.out.suffix.lower() == ".npz":
         with open(args.out, "wb") as handle:
             np.savez(handle, **arrays)
     else:
@@ -175,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--label", type=int, default=None, metavar="C",
                     help="conditional models only: draw class C (default: the classes in turn)")
     sa.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    sa.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
 
 

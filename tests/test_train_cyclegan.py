@@ -18,6 +18,7 @@ TRANSLATIONS = "translations.png"
 read_run = CycleGANRun.read
 from minigen.serialization import load
 
+TINY_DOMAINS = "thin-thick"
 TINY = dict(ngf=4, n_blocks=1, ndf=4, n_layers=2, batch_size=8, train_size=16, test_size=20,
             epochs=2, decay_epochs=1)
 
@@ -166,6 +167,18 @@ def test_sample_run(tmp_path):
         sample_run(out, 0, None, seed=0)
     with pytest.raises(ConfigError, match="holds no checkpoint"):
         sample_run(tmp_path, 2, None, seed=0)
+    # minigen sample writes the sources and their digit labels beside the translations
+    from minigen.cli import main
+    from minigen.data.unpaired import load_unpaired
+    assert main(["sample", str(out), "--n", "6", "--out", str(tmp_path / "t.npz")]) == 0
+    written = np.load(tmp_path / "t.npz")
+    assert set(written) == {"images", "inputs", "labels"}
+    assert written["images"].shape == written["inputs"].shape == (6, 1, 28, 28)
+    data = load_unpaired(TINY_DOMAINS, seed=0, train_size=TINY["train_size"],
+                         test_size=TINY["test_size"])
+    for source, label in zip(written["inputs"], written["labels"]):   # each source's own label
+        row = int(np.flatnonzero((data.x_test == source).all(axis=(1, 2, 3)))[0])
+        assert label == data.x_test_labels[row]
 
 
 def test_unknown_model_name():

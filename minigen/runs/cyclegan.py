@@ -110,14 +110,19 @@ class CycleGANRun(Run):
         return {"translations.png": (np.concatenate(rows), len(x), title)}
 
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
-        """G(x) for n test images x of domain X, drawn by minigen's seeded generator:
-        (images, None)."""
+        """G(x) for n test images x of domain X: (images, None)."""
+        return self.sample_arrays(n, label)["images"], None
+
+    def sample_arrays(self, n: int, label: int | None) -> dict[str, Any]:
+        """G(x) ("images") of n test images x of domain X drawn by minigen's seeded generator,
+        x ("inputs") and their digit labels ("labels"): label preservation, from the file."""
         if label is not None:
             raise ConfigError("--label: a CycleGAN translates images of domain X; it takes no "
                               "label")
         x_test = self.data.x_test
         rows = backend.rng(backend.np).choice(len(x_test), size=n, replace=n > len(x_test))
-        return translate(self.model.g, x_test[rows]), None
+        return {"images": translate(self.model.g, x_test[rows]), "inputs": x_test[rows],
+                "labels": backend.np.asarray(self.data.x_test_labels)[rows]}
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
         a, b = self.data.names

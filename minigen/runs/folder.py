@@ -36,6 +36,11 @@ def check_out_folder(out: str | os.PathLike, may_hold_run: bool = False) -> Path
     if out.is_dir() and (out / CHECKPOINT).exists() and not may_hold_run:
         raise ConfigError(f"--out {out} already holds a run ({CHECKPOINT}); continue it with "
                           f"--resume {out}, or choose another --out")
+    if out.is_dir() and not (out / CHECKPOINT).exists() and any(out.iterdir()):
+        others = sorted(p.name for p in out.iterdir())
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ConfigError(f"--out {out} holds files that are not a run ({shown}); training "
+                          "would overwrite them: choose an empty or a new folder")
     existing = out.absolute()
     while not existing.exists():          # the nearest folder that exists: we create below it
         existing = existing.parent

@@ -18,6 +18,7 @@ a run that never stopped.
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -33,6 +34,11 @@ from minigen.training.config import ConfigError, RunConfig
 from minigen.viz import save_image_grid
 
 Picture = tuple[Any, int, str]     # (images (N, 1, H, W) in [0, 1], images per row, title)
+
+
+class TrainingDiverged(RuntimeError):
+    """A step's loss became NaN or infinite: the run stops, and its folder keeps the last
+    finished epoch (nothing of the diverged epoch is written)."""
 
 
 class Run:
@@ -83,6 +89,11 @@ class Run:
         labels or None (after the caller's ``manual_seed``)."""
         raise NotImplementedError
 
+    def sample_arrays(self, n: int, label: int | None) -> dict[str, Any]:
+        """What ``minigen sample`` writes to a .npz: the images, and their labels if any."""
+        images, labels = self.sample(n, label)
+        return {"images": images} if labels is None else {"images": images, "labels": labels}
+
     # ---- defaults (a family of one ``self.model`` and one ``self.optimizer``)
     def state_dict(self) -> dict[str, Any]:
         """The arrays the checkpoint keeps (its ``checkpoint_keys``)."""
@@ -132,9 +143,19 @@ class Run:
         """The trained run in ``folder``, its models in evaluation mode."""
         checkpoint = cls.read(folder)
         run = cls(cls.config_class.from_dict(checkpoint["config"]), checkpoint)
-        run.load_state_dict(checkpoint)
+        run.load_checkpoint(checkpoint, folder)
         run.eval()
         return run
+
+    def load_checkpoint(self, checkpoint: dict[str, Any], folder: Any) -> None:
+        """``load_state_dict``, with a checkpoint that does not fit the models (a changed
+        config, a wrong-shaped or missing weight) reported as one ConfigError."""
+        try:
+            self.load_state_dict(checkpoint)
+        except (RuntimeError, ValueError, KeyError, TypeError) as err:
+            message = " ".join(str(err).split())
+            raise ConfigError(f"the checkpoint in {folder} does not fit its model: "
+                              f"{message}") from None
 
     def labels_to_draw(self, n: int, label: int | None, conditional: bool) -> Any:
         """The labels (n,) a conditional model is asked for: all ``label``, or the classes
@@ -170,7 +191,13 @@ def train_epoch(run: Run, desc: str, progress: bool
     items: list[int] = []
     start = time.perf_counter()
     for batch in bar:
-        for name, value in run.step(batch).items():
+        logs = run.step(batch)
+        bad = [name for name, value in logs.items() if not math.isfinite(value)]
+        if bad:
+            bar.close()
+            raise TrainingDiverged(f"{desc}, step {len(items) + 1}: {bad[0]} became "
+                                   f"{logs[bad[0]]}")
+        for name, value in logs.items():
             steps.setdefault(name, []).append(value)
         items.append(run.items(batch))
         if progress:
@@ -220,7 +247,7 @@ def train(config: RunConfig, out: str | os.PathLike, resume_from: str | os.PathL
     if checkpoint is None:
         history: dict[str, Any] = {"epochs": [], **run.begin()}
     else:
-        run.load_state_dict(checkpoint)
+        run.load_checkpoint(checkpoint, resume_from)
         history = dict(checkpoint["metrics"])
         history["epochs"] = list(history["epochs"])
     out.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+MIN_JUDGED = 10     # samples at the least behind a Fréchet distance (a conditional GAN: 1 per class)
+
+
 @dataclass
 class GANConfig(RunConfig):
     """Everything that defines a run; fields left None take ``DEFAULTS[model]``.
@@ -113,6 +116,12 @@ class GANConfig(RunConfig):
         """Raise a ConfigError naming the first bad field (the message reads as a CLI error)."""
         self.check_common(positive=("latent_dim", "width", "d_steps", "final_samples"))
         check_int("epoch_samples", self.epoch_samples, minimum=0)
+        # The Fréchet distance needs the covariance of the samples' features: a few of them.
+        for name in ("epoch_samples", "final_samples"):
+            value = getattr(self, name)
+            if 0 < value < MIN_JUDGED:
+                raise ConfigError(f"{flag(name)} must be 0 or at least {MIN_JUDGED} (the "
+                                  f"Fréchet distance needs a covariance), got {value}")
         if self.batch_size < 2:
             raise ConfigError(f"--batch-size must be at least 2 (batch norm), got "
                               f"{self.batch_size}")
