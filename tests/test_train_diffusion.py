@@ -102,3 +102,14 @@ def test_the_command(tmp_path, capsys):
     assert line.startswith("train loss") and "after 1 epochs" in line
     assert main(["sample", str(out), "--n", "4", "--out", str(tmp_path / "s.npz")]) == 0
     assert np.load(tmp_path / "s.npz")["images"].shape == (4, 1, 28, 28)
+
+
+def test_the_moving_average_warms_up():
+    mg.manual_seed(0)
+    a, b = UNet((8, 8, 8), attention=False), UNet((8, 8, 8), attention=False)
+    before = [p.numpy().copy() for p in a.parameters()]
+    update_ema(a, b, 0.999, step=1)                          # d_1 = 2/11, not 0.999
+    d = 2 / 11
+    for old, new, target in zip(before, a.parameters(), b.parameters()):
+        np.testing.assert_allclose(new.numpy(), d * old + (1 - d) * target.numpy(), rtol=1e-5,
+                                   atol=1e-7)

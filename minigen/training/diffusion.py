@@ -8,7 +8,7 @@ label dropout)::
     t ~ U{0, ..., T - 1};  ε ~ N(0, I)
     x_t = √ᾱ_t x_0 + √(1 - ᾱ_t) ε                         (q_sample)
     θ ← θ - lr · ∇_θ ‖ε - ε_θ(x_t, t, y)‖²                (diffusion_loss)
-    θ̄ ← d θ̄ + (1 - d) θ                                   (update_ema)
+    θ̄ ← d θ̄ + (1 - d) θ,  d warmed up from 0.1              (update_ema)
 
 Samples come from θ̄, an exponential moving average (*media móvil exponencial*) of the
 weights: it changes slowly, so it is not thrown around by the last noisy batches.
@@ -102,8 +102,15 @@ def build_unet(config: DiffusionConfig) -> UNet:
                 attention=not config.no_attention)
 
 
-def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
-    """θ̄ ← d θ̄ + (1 - d) θ for every parameter of ``average`` (the model's buffers copied)."""
+def update_ema(average: nn.Module, model: nn.Module, decay: float, step: int | None = None
+               ) -> None:
+    """θ̄ ← d θ̄ + (1 - d) θ for every parameter of ``average`` (the model's buffers copied).
+
+    With ``step`` (the updates so far) the decay warms up, d_t = min(d, (1 + t)/(10 + t)):
+    with d = 0.999 from the start, θ̄ would still be 80 % the random initial weights after
+    220 steps (0.999²²⁰), and short runs would sample from noise."""
+    if step is not None:
+        decay = min(decay, (1.0 + step) / (10.0 + step))
     with no_grad():
         for mean_p, p in zip(average.parameters(), model.parameters()):
             mean_p.data *= decay
@@ -120,7 +127,7 @@ def diffusion_step(unet: UNet, average: UNet, optimizer: Optimizer, schedule: No
     loss = diffusion_loss(lambda x, t: unet(x, t, kept), schedule, x0,
                           prediction=config.prediction)
     optimizer_step(optimizer, loss)
-    update_ema(average, unet, config.ema_decay)
+    update_ema(average, unet, config.ema_decay, step=optimizer.state[0]["step"])
     return {"loss": loss.item()}
 
 
