@@ -143,6 +143,12 @@ def _run(roots: list[Tensor], seeds: list[Tensor], capture: list[Tensor] | None,
     order = topological_order(roots)
     if capture is not None:
         order = _prune_to(order, capture)
+    else:   # checked before anything runs: a .grad of another shape would be added into
+        for t in order:
+            if t._ctx is None and t.grad is not None and t.grad.shape != t.shape:
+                raise ValueError(f"backward: a leaf of shape {t.shape} already has a .grad of "
+                                 f"shape {t.grad.shape}; the new gradient cannot be added to "
+                                 "it (set .grad = None first)")
     wanted = {id(t) for t in capture} if capture is not None else set()
     grads: dict[int, Tensor] = {}
     for root, seed in zip(roots, seeds):

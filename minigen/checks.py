@@ -169,3 +169,23 @@ def alias(owner: str, name: str, value: Any, alias_name: str, alias_value: Any,
     if value is not None:
         return value
     return default if alias_value is None else alias_value
+
+
+def load_problem(array: Any, dtype: Any) -> str | None:
+    """Why ``array`` may not be loaded into a tensor of ``dtype`` (None: it may), the rule
+    of every ``load_state_dict``: a floating tensor takes floating values that are finite
+    after the cast to its dtype; an integer one integers; a boolean one booleans."""
+    kind = backend.np.dtype(dtype).kind
+    if kind == "f":
+        if array.dtype.kind != "f":
+            return f"{array.dtype} values for a {dtype} tensor (expected floating point)"
+        with backend.np.errstate(over="ignore"):
+            cast = backend.to_numpy(array).astype(dtype)
+        if not backend.np.all(backend.np.isfinite(cast)):
+            return f"NaN or infinite values in {dtype} (a diverged run, or values too large)"
+        return None
+    if kind in "iu" and array.dtype.kind not in "iu":
+        return f"{array.dtype} values for an integer tensor"
+    if kind == "b" and array.dtype.kind != "b":
+        return f"{array.dtype} values for a boolean tensor"
+    return None

@@ -94,9 +94,12 @@ def test_reflected_operators_with_a_number_on_the_left(left):
 
 
 def test_reflected_matmul_with_an_array_on_the_left():
-    out = np.ones((2, 2)) @ minigen.tensor(B)
+    out = np.ones((2, 2), dtype=np.float32) @ minigen.tensor(B)
     assert isinstance(out, Tensor)
     np.testing.assert_allclose(out.numpy(), np.ones((2, 2)) @ B)
+    with pytest.raises(TypeError, match="matmul: operands must have the same dtype, got "
+                                        "float64 and float32"):
+        np.ones((2, 2)) @ minigen.tensor(B)              # NumPy's float64: no silent upcast
 
 
 @pytest.mark.exercise_mul_backward

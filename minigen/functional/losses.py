@@ -58,6 +58,12 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """
     input, target = as_tensors(input, target)
     _same_shape("binary_cross_entropy", input, target)
+    for name, t in (("input", input), ("target", target)):     # as PyTorch: a range error
+        values = t.data
+        if values.size and not (values.min() >= 0 and values.max() <= 1):   # NaN fails too
+            raise ValueError(f"binary_cross_entropy: {name} must hold probabilities in [0, 1], "
+                             f"got values in [{float(values.min()):g}, {float(values.max()):g}]"
+                             " (for logits use binary_cross_entropy_with_logits)")
     log_p, log_1mp = _clamped_log(input), _clamped_log(1 - input)
     return apply_reduction(-(target * log_p + (1 - target) * log_1mp), reduction, "binary_cross_entropy")
 

@@ -24,6 +24,14 @@ def _check_channels(name: str, in_channels: int, out_channels: int, groups: int)
                          f"must be divisible by groups ({groups})")
 
 
+def _kernel_size(name: str, kernel_size: Any) -> tuple[int, int]:
+    """The (k_h, k_w) of an int or a pair, each at least 1 (a 0x0 kernel computes nothing)."""
+    kh, kw = pair(kernel_size, f"{name}: kernel_size")
+    if kh < 1 or kw < 1:
+        raise ValueError(f"{name}: kernel_size must be positive, got {(kh, kw)}")
+    return kh, kw
+
+
 def _make_parameters(layer: Module, weight_shape: tuple[int, ...], out_channels: int,
                      bias: bool) -> None:
     """``layer.weight`` and ``layer.bias`` (or None), with PyTorch's default init."""
@@ -57,7 +65,7 @@ class Conv2d(Module):
         _check_channels("Conv2d", in_channels, out_channels, groups)
         checks.one_of("Conv2d", "padding_mode", padding_mode, _PADDING_MODES)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
+        self.kernel_size = _kernel_size("Conv2d", kernel_size)
         self.stride, self.dilation = pair(stride, "Conv2d: stride"), pair(dilation, "Conv2d: dilation")
         if isinstance(padding, str):          # "valid" or "same": checked now, as PyTorch
             if padding_mode != "zeros":
@@ -113,7 +121,7 @@ class ConvTranspose2d(Module):
         super().__init__()
         _check_channels("ConvTranspose2d", in_channels, out_channels, groups)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "ConvTranspose2d: kernel_size")
+        self.kernel_size = _kernel_size("ConvTranspose2d", kernel_size)
         self.stride = pair(stride, "ConvTranspose2d: stride")
         self.padding = pair(padding, "ConvTranspose2d: padding")
         self.output_padding = pair(output_padding, "ConvTranspose2d: output_padding")

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
-from minigen import backend
+from minigen import backend, checks
 from minigen.nn.parameter import Parameter
 from minigen.tensor import Tensor
 
@@ -334,6 +334,11 @@ class Module:
         reported together in one RuntimeError, and the module is left unchanged. Values
         are converted to each tensor's dtype and device; the Parameter objects stay the
         same, so an optimizer holding them keeps working.
+
+        The dtype rule: a floating tensor takes floating values only, cast to its dtype,
+        and only if they are finite after the cast (a float64 1e300 would become inf in
+        float32, a NaN weight is a diverged run); an integer tensor takes integers, a
+        boolean one booleans. Anything else is refused, naming the key.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping name -> array, "
@@ -353,6 +358,8 @@ class Module:
             elif tuple(array.shape) != target.shape:
                 mismatched.append(f"{name}: checkpoint {tuple(array.shape)}, "
                                   f"model {target.shape}")
+            elif checks.load_problem(array, target.dtype):             # the dtype rule
+                wrong_type.append(f"{name}: {checks.load_problem(array, target.dtype)}")
             else:
                 module = backend.array_module(target.data)
                 # A copy, on the tensor's device and in its dtype: the checkpoint and the

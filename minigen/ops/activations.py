@@ -6,7 +6,7 @@ from typing import Any
 
 from minigen import checks
 from minigen.function import Context, Function
-from minigen.ops.arguments import as_tensor
+from minigen.ops.arguments import as_floating, as_tensor
 from minigen.ops.elementwise import erf
 from minigen.tensor import Tensor
 
@@ -105,22 +105,22 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(x: Any) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ), stable for large |x|."""
-    return Sigmoid.apply(as_tensor(x))
+    return Sigmoid.apply(as_floating(x))
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh.apply(as_tensor(x))
+    return Tanh.apply(as_floating(x))
 
 
 def softplus(x: Any) -> Tensor:
     """ln(1 + eˣ), stable for large |x|."""
-    return Softplus.apply(as_tensor(x))
+    return Softplus.apply(as_floating(x))
 
 
 def silu(x: Any) -> Tensor:
     """SiLU (swish): x·σ(x), composed of Sigmoid and Mul (so no Function of its own)."""
-    x = as_tensor(x)
+    x = as_floating(x)
     return x * sigmoid(x)
 
 
@@ -132,7 +132,7 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     ½x(1 + tanh(√(2/π)(x + 0.044715x³))). Both are composed of existing ops.
     """
     checks.one_of("gelu", "approximate", approximate, ("none", "tanh"))
-    x = as_tensor(x)
+    x = as_floating(x)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + tanh(inner))

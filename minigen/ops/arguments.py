@@ -28,6 +28,17 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     raise TypeError(f"expected a Tensor, an array or a number, got {type(value).__name__}")
 
 
+def as_floating(x: Any) -> Tensor:
+    """``x`` as a tensor, integer or boolean data cast to the default float dtype first:
+    the rule of every floating-point op (exp, log, sigmoid, ...), as in PyTorch, where
+    ``torch.sigmoid`` of an integer tensor is a float tensor (NumPy's would be float64,
+    and an op computing in the integer dtype would truncate to 0)."""
+    x = as_tensor(x)
+    if x.dtype.kind in "iub":
+        return Tensor(x.data.astype(backend.get_default_dtype()))
+    return x
+
+
 def as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as tensors (numbers follow the tensor operand)."""
     if isinstance(a, Tensor):

@@ -213,6 +213,15 @@ def _check_4d(name: str, what: str, t: Tensor) -> None:
         raise ValueError(f"{name}: expected a 4-D {what}, got shape {t.shape}")
     if not backend.is_floating(t.data):
         raise TypeError(f"{name}: {what} must be floating point, got {t.dtype}")
+    if what.startswith("weight") and min(t.shape) < 1:
+        raise ValueError(f"{name}: {what} has an empty dimension, shape {t.shape}")
+
+
+def _check_same_dtype(name: str, x: Tensor, weight: Tensor) -> None:
+    """Refuse float32 against float64, as PyTorch does, instead of upcasting silently."""
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{name}: input and weight must have the same dtype, got {x.dtype} "
+                        f"and {weight.dtype}; cast one of them (e.g. .to(dtype))")
 
 
 def _padding4(name: str, padding: Any) -> Padding:
@@ -276,6 +285,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     x, weight = as_tensor(x), as_tensor(weight)
     _check_4d("conv2d", "input (N, C, H, W)", x)
     _check_4d("conv2d", "weight (C_out, C_in/groups, kH, kW)", weight)
+    _check_same_dtype("conv2d", x, weight)
     stride, dilation = pair(stride, "conv2d: stride"), pair(dilation, "conv2d: dilation")
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride} and {dilation}")
@@ -317,6 +327,7 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, pad
     x, weight = as_tensor(x), as_tensor(weight)
     _check_4d("conv_transpose2d", "input (N, C, H, W)", x)
     _check_4d("conv_transpose2d", "weight (C_in, C_out/groups, kH, kW)", weight)
+    _check_same_dtype("conv_transpose2d", x, weight)
     stride, dilation = pair(stride, "conv_transpose2d: stride"), pair(dilation, "conv_transpose2d: dilation")
     opad = pair(output_padding, "conv_transpose2d: output_padding")
     if min(stride) < 1 or min(dilation) < 1:

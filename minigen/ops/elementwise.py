@@ -10,7 +10,7 @@ from typing import Any
 
 from minigen import backend
 from minigen.function import Context, Function
-from minigen.ops.arguments import as_tensor, as_tensors, broadcast_shape
+from minigen.ops.arguments import as_floating, as_tensor, as_tensors, broadcast_shape
 from minigen.tensor import Tensor
 
 
@@ -322,27 +322,27 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 — PyTorch's name
 
 def exp(x: Any) -> Tensor:
     """eˣ elementwise."""
-    return Exp.apply(as_tensor(x))
+    return Exp.apply(as_floating(x))
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm elementwise."""
-    return Log.apply(as_tensor(x))
+    return Log.apply(as_floating(x))
 
 
 def log1p(x: Any) -> Tensor:
     """ln(1 + x) elementwise, without the rounding of 1 + x for small x."""
-    return Log1p.apply(as_tensor(x))
+    return Log1p.apply(as_floating(x))
 
 
 def atanh(x: Any) -> Tensor:
     """The inverse hyperbolic tangent elementwise, for |x| < 1."""
-    return Atanh.apply(as_tensor(x))
+    return Atanh.apply(as_floating(x))
 
 
 def sqrt(x: Any) -> Tensor:
     """√x elementwise."""
-    return Sqrt.apply(as_tensor(x))
+    return Sqrt.apply(as_floating(x))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001
@@ -372,7 +372,7 @@ clamp = clip  # PyTorch's name (PyTorch has clip as its alias, too)
 
 def erf(x: Any) -> Tensor:
     """The error function elementwise."""
-    return Erf.apply(as_tensor(x))
+    return Erf.apply(as_floating(x))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

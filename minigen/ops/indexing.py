@@ -60,12 +60,31 @@ def _is_basic(index: Any) -> bool:
                for i in items)
 
 
-def _normalize_index(index: Any, xp: Any) -> Any:
+def _consumed(item: Any) -> int:
+    """How many axes of the indexed tensor an index item walks over."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, Tensor):
+        item = item.data
+    if isinstance(item, list):
+        item = backend.np.asarray(item)
+    if backend.is_array(item) and item.dtype == bool:
+        return item.ndim
+    return 1
+
+
+def _normalize_index(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
     """Tensors and lists in an index become integer arrays on the data's device; a boolean
-    mask becomes the integer indices of its True elements (NumPy's own equivalence)."""
+    mask becomes the integer indices of its True elements (NumPy's own equivalence),
+    after checking, as NumPy does, that its shape is that of the axes it masks."""
     items = index if isinstance(index, tuple) else (index,)
     out: list[Any] = []
-    for item in items:
+    axis = 0                                    # the tensor's axis the next item indexes
+    for k, item in enumerate(items):
+        if item is Ellipsis:                    # the items after it index the last axes
+            axis = len(shape) - sum(_consumed(later) for later in items[k + 1:])
+            out.append(item)
+            continue
         if isinstance(item, Tensor):
             item = item.data
         elif isinstance(item, list):
@@ -73,11 +92,17 @@ def _normalize_index(index: Any, xp: Any) -> Any:
         if backend.is_array(item):
             item = backend.to_module(item, xp)
             if item.dtype == bool:
+                masked = tuple(shape[axis:axis + item.ndim])
+                if masked != tuple(item.shape):
+                    raise IndexError(f"getitem: a boolean mask of shape {tuple(item.shape)} "
+                                     f"does not match the axes {masked} it indexes")
                 out.extend(item.nonzero())
+                axis += item.ndim
                 continue
             if item.dtype.kind not in "iu":
                 raise IndexError(f"getitem: index arrays must hold integers or booleans, got {item.dtype}")
         out.append(item)
+        axis += _consumed(item)
     return tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]
 
 
@@ -86,7 +111,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     x = as_tensor(x)
     if isinstance(index, Tensor) and index.requires_grad:
         raise TypeError("getitem: an index cannot require grad")
-    index = _normalize_index(index, backend.array_module(x.data))
+    index = _normalize_index(index, backend.array_module(x.data), x.shape)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as err:

@@ -41,6 +41,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     a, b = as_tensors(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least 1 dim, got shapes {a.shape} and {b.shape}")
+    if a.dtype != b.dtype:       # as PyTorch: no silent float32 -> float64 upcast
+        raise TypeError(f"matmul: operands must have the same dtype, got {a.dtype} and "
+                        f"{b.dtype}; cast one of them (e.g. .to(dtype))")
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:

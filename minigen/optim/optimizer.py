@@ -68,10 +68,16 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
     def _with_grads(self) -> Iterator[tuple[int, Tensor, Any]]:
-        """(index, parameter, gradient array) for each parameter whose ``.grad`` is set."""
-        for i, p in enumerate(self.params):
-            if p.grad is not None:
-                yield i, p, p.grad.data
+        """(index, parameter, gradient array) for each parameter whose ``.grad`` is set.
+        Every gradient's shape is checked before the first update: one of another shape
+        would broadcast into the parameter silently."""
+        ready = [(i, p) for i, p in enumerate(self.params) if p.grad is not None]
+        for i, p in ready:
+            if p.grad.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}.step: parameter {i} has shape "
+                                 f"{p.shape} but its .grad has shape {p.grad.shape}")
+        for i, p in ready:
+            yield i, p, p.grad.data
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``): gradients add up otherwise."""
@@ -149,6 +155,10 @@ class Optimizer:
                 got = tuple(array.shape) if backend.is_array(array) else type(value).__name__
                 problems.append(f"parameter {i}: {key} is {got}, expected an array of shape "
                                 f"{p.shape}")
+                continue
+            problem = checks.load_problem(array, p.dtype)        # the rule of Module.load_state_dict
+            if problem:
+                problems.append(f"parameter {i}: {key}: {problem}")
                 continue
             module = backend.array_module(p.data)
             out[key] = backend.to_module(array, module).astype(p.dtype, copy=True)

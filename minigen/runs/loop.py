@@ -154,8 +154,8 @@ class Run:
             self.load_state_dict(checkpoint)
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
             message = " ".join(str(err).split())
-            raise ConfigError(f"the checkpoint in {folder} does not fit its model: "
-                              f"{message}") from None
+            raise ConfigError(f"the checkpoint in {folder} cannot be loaded: {message}"
+                              ) from None
 
     def labels_to_draw(self, n: int, label: int | None, conditional: bool) -> Any:
         """The labels (n,) a conditional model is asked for: all ``label``, or the classes
