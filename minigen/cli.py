@@ -164,7 +164,9 @@ def _sample(args: argparse.Namespace) -> int:
     np = backend.np
     check_sample_out(args.out, args.force)
     check_sample_size(args.n)
-    arrays = runs.sample_arrays(args.run, args.n, args.label, args.seed)
+    options = {name: getattr(args, name) for name in ("steps", "eta", "guidance")
+               if getattr(args, name) is not None}
+    arrays = runs.sample_arrays(args.run, args.n, args.label, args.seed, **options)
     images, labels = arrays["images"], arrays.get("labels")
     model = runs.read_checkpoint(args.run, keys=())["config"]["model"]
     if args.out.suffix.lower() == ".npz":
@@ -207,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="conditional models only: draw class C (default: the classes in turn)")
     sa.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     sa.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    sa.add_argument("--steps", type=int, default=None, metavar="S",
+                    help="ddpm runs: DDIM steps (default the run's; all its --timesteps with "
+                         "--eta 1: DDPM's ancestral chain)")
+    sa.add_argument("--eta", type=float, default=None, metavar="E",
+                    help="ddpm runs: DDIM's noise, 0 (deterministic, default) to 1")
+    sa.add_argument("--guidance", type=float, default=None, metavar="W",
+                    help="ddpm runs: classifier-free guidance scale w (default the run's)")
     return parser
 
 

@@ -156,3 +156,9 @@ def test_a_diverged_run_stops_naming_the_step_and_keeps_its_last_epoch(tmp_path,
     assert "epoch 2/2, step 2: loss became nan" in err
     assert (out / CHECKPOINT).read_bytes() == kept                     # epoch 1 stays
     assert len(json.loads((out / METRICS).read_text())["epochs"]) == 1
+
+
+def test_sampler_flags_belong_to_diffusion_runs(ae_run, tmp_path, capsys):
+    status, _, err = run_cli(["sample", ae_run, "--steps", 10, "--out", tmp_path / "s.npz"],
+                             capsys)
+    assert one_line_error(status, err) and "--steps is an option of the diffusion sampler" in err

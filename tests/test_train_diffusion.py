@@ -113,3 +113,20 @@ def test_the_moving_average_warms_up():
     for old, new, target in zip(before, a.parameters(), b.parameters()):
         np.testing.assert_allclose(new.numpy(), d * old + (1 - d) * target.numpy(), rtol=1e-5,
                                    atol=1e-7)
+
+
+def test_the_sampler_flags(ddpm_run, tmp_path, capsys):
+    base = ["sample", str(ddpm_run), "--n", "4", "--seed", "1"]
+    assert main(base + ["--out", str(tmp_path / "a.npz")]) == 0
+    assert main(base + ["--steps", "20", "--eta", "1", "--guidance", "0",
+                        "--out", str(tmp_path / "b.npz")]) == 0
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert a["images"].shape == b["images"].shape == (4, 1, 28, 28)
+    assert not np.array_equal(a["images"], b["images"])
+    np.testing.assert_array_equal(a["labels"], [0, 1, 2, 3])
+    capsys.readouterr()
+    for flags, message in [(["--steps", "21"], "--steps 21 cannot exceed the run's 20"),
+                           (["--eta", "1.5"], "--eta"), (["--guidance", "-1"], "--guidance")]:
+        assert main(base + flags + ["--out", str(tmp_path / "c.npz")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "c.npz").exists()

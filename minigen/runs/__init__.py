@@ -63,11 +63,12 @@ def sample_run(folder: str | os.PathLike, n: int, label: int | None = None,
 
 
 def sample_arrays(folder: str | os.PathLike, n: int, label: int | None = None,
-                  seed: int = 0) -> dict[str, Any]:
+                  seed: int = 0, **options: Any) -> dict[str, Any]:
     """What ``minigen sample`` writes: ``"images"``, and ``"labels"`` for a conditional
-    model; a cyclegan run adds its source images (``"inputs"``) and their digit labels."""
+    model; a cyclegan run adds its source images (``"inputs"``) and their digit labels.
+    ``options``: a diffusion run's sampler (``steps``, ``eta``, ``guidance``)."""
     run = _trained_run(folder, n, seed)
-    return run.sample_arrays(n, label)
+    return run.sample_arrays(n, label, **options)
 
 
 def _trained_run(folder: str | os.PathLike, n: int, seed: int) -> Run:

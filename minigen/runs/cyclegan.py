@@ -113,9 +113,10 @@ class CycleGANRun(Run):
         """G(x) for n test images x of domain X: (images, None)."""
         return self.sample_arrays(n, label)["images"], None
 
-    def sample_arrays(self, n: int, label: int | None) -> dict[str, Any]:
+    def sample_arrays(self, n: int, label: int | None, **options: Any) -> dict[str, Any]:
         """G(x) ("images") of n test images x of domain X drawn by minigen's seeded generator,
         x ("inputs") and their digit labels ("labels"): label preservation, from the file."""
+        self.check_sampler_options(options)
         if label is not None:
             raise ConfigError("--label: a CycleGAN translates images of domain X; it takes no "
                               "label")

@@ -23,6 +23,7 @@ from minigen.models.gans import to_signed
 from minigen.optim import Adam
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
+from minigen.training.config import ConfigError, check_int, check_positive, check_range
 from minigen.training.diffusion import (DiffusionConfig, build_unet, diffusion_step,
                                         sample_digits)
 
@@ -80,12 +81,30 @@ class DiffusionRun(Run):
                  f"{self.config.sample_steps} steps, w = {self.config.guidance:g})")
         return {"samples.png": (self.samples[:100], NUM_CLASSES, title)}
 
-    def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
-        """n samples of class ``label`` (default: the classes in turn), by the average
-        weights with the run's DDIM steps and guidance."""
+    sampler_options = ("steps", "eta", "guidance")
+
+    def sample(self, n: int, label: int | None, steps: int | None = None, eta: float = 0.0,
+               guidance: float | None = None, progress: bool = False) -> tuple[Any, Any]:
+        """n samples of class ``label`` (default: the classes in turn) by the average weights:
+        DDIM in ``steps`` steps (default the run's ``sample_steps``; all ``timesteps`` of them
+        with η = 1 is DDPM's ancestral chain, σ² = β̃) with noise η = ``eta`` and guidance w
+        (default the run's)."""
+        steps = self.config.sample_steps if steps is None else steps
+        guidance = self.config.guidance if guidance is None else guidance
+        check_int("steps", steps, minimum=1)
+        if steps > self.config.timesteps:
+            raise ConfigError(f"--steps {steps} cannot exceed the run's {self.config.timesteps} "
+                              "timesteps")
+        check_range("eta", eta, 0.0, 1.0)
+        check_positive("guidance", guidance, allow_zero=True)
         labels = self.labels_to_draw(n, label, conditional=True)
-        return sample_digits(self.ema, self.schedule, labels, self.config.guidance,
-                             self.config.sample_steps), labels
+        return sample_digits(self.ema, self.schedule, labels, guidance, steps, eta,
+                             progress=progress), labels
+
+    def sample_arrays(self, n: int, label: int | None, **options: Any) -> dict[str, Any]:
+        self.check_sampler_options(options)
+        images, labels = self.sample(n, label, progress=True, **options)
+        return {"images": images, "labels": labels}
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
         text = f"loss {entry['train']['loss']:.4f}"

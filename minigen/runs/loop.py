@@ -89,10 +89,21 @@ class Run:
         labels or None (after the caller's ``manual_seed``)."""
         raise NotImplementedError
 
-    def sample_arrays(self, n: int, label: int | None) -> dict[str, Any]:
-        """What ``minigen sample`` writes to a .npz: the images, and their labels if any."""
+    sampler_options: ClassVar[tuple[str, ...]] = ()   # ``minigen sample`` flags it takes
+
+    def sample_arrays(self, n: int, label: int | None, **options: Any) -> dict[str, Any]:
+        """What ``minigen sample`` writes to a .npz: the images, and their labels if any.
+        ``options`` are the sampler's flags (``sampler_options``; a diffusion run's steps)."""
+        self.check_sampler_options(options)
         images, labels = self.sample(n, label)
         return {"images": images} if labels is None else {"images": images, "labels": labels}
+
+    def check_sampler_options(self, options: dict[str, Any]) -> None:
+        """Refuse a sampler flag this family does not have."""
+        for name in options:
+            if name not in self.sampler_options:
+                raise ConfigError(f"--{name} is an option of the diffusion sampler; this run is "
+                                  f"a {self.config.model}")
 
     # ---- defaults (a family of one ``self.model`` and one ``self.optimizer``)
     def state_dict(self) -> dict[str, Any]:
