@@ -60,8 +60,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} of {path!r} does not exist")
     # Same folder as the target: os.replace is only atomic within one file system.
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                         suffix=".tmp", delete=False)
+    prefix = f".{os.path.basename(path)}."
+    _remove_stale_temporaries(folder, prefix)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=prefix, suffix=".tmp", delete=False)
     try:
         with handle:
             _write_npz(handle, arrays)
@@ -76,6 +77,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(handle.name):
             os.unlink(handle.name)
         raise
+
+
+def _remove_stale_temporaries(folder: str, prefix: str) -> None:
+    """Delete the ``.NAME.*.tmp`` files an earlier save of the same target left behind
+    when it was killed mid-write (one writer per target is assumed, as for a run folder)."""
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
 
 
 def _write_npz(file: Any, arrays: dict[str, Any]) -> None:

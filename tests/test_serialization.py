@@ -189,3 +189,14 @@ def test_gpu_tensors_are_saved_as_host_arrays(tmp_path):
     loaded = minigen.load(tmp_path / "g.npz")
     assert type(loaded["a"]) is np.ndarray and loaded["a"].tolist() == [1.0, 2.0]
     assert loaded["t"].device == "cpu" and loaded["t"].tolist() == [1.0, 2.0]
+
+
+def test_save_cleans_the_temporaries_a_killed_save_left(tmp_path):
+    import minigen
+    stale = tmp_path / ".ckpt.npz.a1b2c3.tmp"                  # as a killed save leaves it
+    stale.write_bytes(b"x" * 1000)
+    other = tmp_path / ".other.npz.d4e5f6.tmp"                  # another target's: kept
+    other.write_bytes(b"y")
+    minigen.save({"a": 1}, tmp_path / "ckpt.npz")
+    assert not stale.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.npz.d4e5f6.tmp", "ckpt.npz"]
