@@ -232,3 +232,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(err).split())    # one line, whatever the message held
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:                     # `minigen ... | head`: the reader left
+        from minigen.assignments.cli import quiet_exit  # noqa: PLC0415
+        return quiet_exit()

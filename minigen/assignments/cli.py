@@ -21,12 +21,13 @@ mul_backward ...
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from minigen.assignments.builder import BuildError, build, repository_root, scan
-from minigen.assignments.catalog import list_exercises
+from minigen.assignments.catalog import list_exercises, select
 from minigen.assignments.checker import check
 from minigen.assignments.grader import grade
 from minigen.assignments.regions import MarkerError
@@ -118,7 +119,7 @@ def _build(args: argparse.Namespace) -> int:
     if result.reference_kernels:
         print("It runs every op on its reference kernels (REFERENCE_KERNELS_DEFAULT = True in "
               "minigen/ops/fast/__init__.py), so the student's im2col/col2im run in every model.")
-    print(f"Grade it with: python -m minigen.assignments grade {result.out_dir}")
+    print(f"Grade it with: minigen assignment grade {result.out_dir}")
     return 0
 
 
@@ -127,6 +128,11 @@ def _grade(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
     if args.tests is not None and not args.tests.is_dir():
         raise UsageError(f"--tests {args.tests} is not a folder")
+    if args.json is not None:             # checked before the tests run, not after
+        folder = args.json.absolute().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write --json {args.json}: {folder} is not a writable "
+                             "folder")
     report = grade(args.dir, json_path=args.json, only=args.only, timeout=args.timeout,
                    tests_dir=args.tests, verbose=args.verbose)
     print(report.table())
@@ -144,11 +150,23 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def quiet_exit() -> int:
+    """After a broken pipe, point stdout at /dev/null so Python's exit flush is silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``minigen assignment`` with ``argv`` (default: the command line's arguments);
     returns the exit status."""
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        if getattr(args, "only", None) is not None:
+            try:
+                select(args.only)            # an unknown id is a bad command line: exit 2
+            except ValueError as err:
+                raise UsageError(str(err)) from None
         if args.command == "list":
             return _list()
         if args.command == "build":
@@ -161,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as done:  # --help has printed the help
         return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:      # `minigen assignment list | head -1`: the reader left
+        return quiet_exit()
     except (BuildError, MarkerError, ValueError, OSError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
