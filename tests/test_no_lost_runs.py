@@ -162,3 +162,10 @@ def test_sampler_flags_belong_to_diffusion_runs(ae_run, tmp_path, capsys):
     status, _, err = run_cli(["sample", ae_run, "--steps", 10, "--out", tmp_path / "s.npz"],
                              capsys)
     assert one_line_error(status, err) and "--steps is an option of the diffusion sampler" in err
+
+
+def test_a_model_too_large_for_memory_is_one_line(tmp_path, capsys):
+    status, _, err = run_cli(["train", "ae", "--latent-dim", 100_000_000, "--epochs", 1,
+                              "--out", tmp_path / "o", "--no-progress"], capsys)
+    assert one_line_error(status, err) and "does not fit in memory" in err and "TiB" in err
+    assert not (tmp_path / "o").exists()

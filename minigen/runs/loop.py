@@ -254,7 +254,11 @@ def train(config: RunConfig, out: str | os.PathLike, resume_from: str | os.PathL
     memory.tune_allocator()      # training reuses freed memory: see minigen.memory
 
     minigen.manual_seed(config.seed)
-    run = family(config, checkpoint)
+    try:
+        run = family(config, checkpoint)
+    except MemoryError as err:         # e.g. --latent-dim 100000000: NumPy names the size
+        raise ConfigError(f"the {config.model} these options describe does not fit in memory"
+                          f" ({err})") from None
     if checkpoint is None:
         history: dict[str, Any] = {"epochs": [], **run.begin()}
     else:
