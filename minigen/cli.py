@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from minigen import backend, runs
-from minigen.runs.loop import TrainingDiverged
+from minigen.runs.loop import EvaluationFailed, TrainingDiverged
 from minigen.training.config import ConfigError, RunConfig, flag
 from minigen.viz import save_image_grid
 
 PROG = "minigen"
 EXIT_USAGE = 2          # argparse's status for a bad command line
 EXIT_INTERRUPTED = 130  # the shell's status after Ctrl-C
-EXIT_DIVERGED = 1       # a run whose loss became NaN or infinite
+EXIT_FAILED = 1         # a run that diverged, or whose evaluation failed
 SAMPLE_MEMORY_SHARE = 0.5   # sample refuses an --n whose images alone need more of the RAM
 
 
@@ -122,7 +122,10 @@ def _train(args: argparse.Namespace) -> int:
     except TrainingDiverged as err:
         print(f"{PROG}: error: training diverged at {err}; {out} keeps every epoch finished "
               "before it (a smaller --lr may help)", file=sys.stderr)
-        return EXIT_DIVERGED
+        return EXIT_FAILED
+    except EvaluationFailed as err:
+        print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_FAILED
     print(runs.final_line(config, summary, out))
     return 0
 

@@ -152,7 +152,7 @@ def test_a_diverged_run_stops_naming_the_step_and_keeps_its_last_epoch(tmp_path,
     monkeypatch.setattr(AutoencoderRun, "step", diverging)
     status, _, err = run_cli(["train", "ae", "--resume", out, "--epochs", 2, "--no-progress"],
                              capsys)
-    assert status == cli.EXIT_DIVERGED and len(err.strip().splitlines()) == 1
+    assert status == cli.EXIT_FAILED and len(err.strip().splitlines()) == 1
     assert "epoch 2/2, step 2: loss became nan" in err
     assert (out / CHECKPOINT).read_bytes() == kept                     # epoch 1 stays
     assert len(json.loads((out / METRICS).read_text())["epochs"]) == 1
@@ -169,3 +169,17 @@ def test_a_model_too_large_for_memory_is_one_line(tmp_path, capsys):
                               "--out", tmp_path / "o", "--no-progress"], capsys)
     assert one_line_error(status, err) and "does not fit in memory" in err and "TiB" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_failing_evaluation_saves_the_trained_weights_first(tmp_path, capsys, monkeypatch):
+    def failing(self, entry, steps, history):
+        raise np.linalg.LinAlgError("Eigenvalues did not converge")
+
+    monkeypatch.setattr(AutoencoderRun, "end_epoch", failing)
+    out = tmp_path / "r"
+    status, _, err = run_cli(["train", "ae", "--out", out] + TINY, capsys)
+    assert status == cli.EXIT_FAILED and len(err.strip().splitlines()) == 1
+    assert "epoch 1's evaluation failed (LinAlgError: Eigenvalues did not converge)" in err
+    checkpoint = minigen.load(out / CHECKPOINT)
+    assert checkpoint["epoch"] == 1
+    assert "LinAlgError" in checkpoint["metrics"]["epochs"][0]["evaluation_error"]

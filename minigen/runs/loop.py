@@ -36,6 +36,11 @@ from minigen.viz import save_image_grid
 Picture = tuple[Any, int, str]     # (images (N, 1, H, W) in [0, 1], images per row, title)
 
 
+class EvaluationFailed(RuntimeError):
+    """An epoch's evaluation (its metrics) raised: the epoch's trained weights are saved
+    first, with the error in its metrics entry, then the run stops."""
+
+
 class TrainingDiverged(RuntimeError):
     """A step's loss became NaN or infinite: the run stops, and its folder keeps the last
     finished epoch (nothing of the diverged epoch is written)."""
@@ -273,7 +278,16 @@ def train(config: RunConfig, out: str | os.PathLike, resume_from: str | os.PathL
         steps, items, seconds = train_epoch(run, f"epoch {epoch}/{config.epochs}", progress)
         entry: dict[str, Any] = {"epoch": epoch, "train": weighted_means(steps, items),
                                  "seconds": seconds, family.rate: sum(items) / seconds}
-        run.end_epoch(entry, steps, history)
+        try:
+            run.end_epoch(entry, steps, history)
+        except Exception as err:     # an evaluation that fails must not lose the training
+            entry["evaluation_error"] = f"{type(err).__name__}: {err}"
+            history["epochs"].append(entry)
+            save({**run.state_dict(), "epoch": epoch, "config": config.to_dict(),
+                  "metrics": history}, out / CHECKPOINT)
+            raise EvaluationFailed(f"epoch {epoch}'s evaluation failed ({entry['evaluation_error']})"
+                                   f"; its trained weights are saved in {out / CHECKPOINT}"
+                                   ) from err
         history["epochs"].append(entry)
 
         # ---- write the run: checkpoint, metrics, pictures (each atomically)
