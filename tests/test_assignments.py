@@ -332,7 +332,7 @@ def test_cli_list_build_and_grade(tmp_path, capsys):
     assert "minigen/generative/gan.py" in capsys.readouterr().out
     assert main(["build", "--out", str(copy)]) == 1  # not empty any more
     assert "already exists" in capsys.readouterr().err
-    assert main(["build", "--out", str(tmp_path / "x"), "--only", "nope"]) == 1
+    assert main(["build", "--out", str(tmp_path / "x"), "--only", "nope"]) == 2  # a usage error
     assert "unknown exercise(s) nope" in capsys.readouterr().err
     assert main(["build"]) == 2
     assert "--out" in capsys.readouterr().err
