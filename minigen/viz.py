@@ -194,12 +194,43 @@ def source_line(obj: Any, text: str) -> None:
 
     lines, start = inspect.getsourcelines(obj)
     hits = [(start + k, line.strip()) for k, line in enumerate(lines) if text in line]
-    if not hits:
-        raise ValueError(f"source_line: {text!r} is not in the source of {obj.__qualname__}")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))    # above minigen/
     path = os.path.relpath(inspect.getsourcefile(obj) or "?", root)
+    if not hits and in_student_copy() and _show_exercises(lines, start, path, obj.__qualname__):
+        return        # the line is the student's to write: shown as theirs
+    if not hits:
+        raise ValueError(f"source_line: {text!r} is not in the source of {obj.__qualname__}")
     shown = [f"{path}:{number} ({obj.__qualname__})\n    {line}" for number, line in hits]
     print("\n".join(shown))
+
+
+def in_student_copy() -> bool:
+    """Whether this minigen is a student copy: ``minigen assignment build`` writes its
+    ``assignment.json`` (``minigen.assignments.builder.MANIFEST``) beside ``minigen/``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.exists(os.path.join(root, "assignment.json"))
+
+
+def _show_exercises(lines: list[str], start: int, path: str, qualname: str) -> bool:
+    """In a student copy (``minigen assignment build``) a formula's line may sit in an
+    exercise region the student is writing: print each region of the source as "your
+    exercise <id>" with the student's own lines. False if the source has no region."""
+    shown = False
+    region: list[str] | None = None
+    for k, line in enumerate(lines):
+        words = line.strip().split()
+        if words[:3] == ["#", "BEGIN", "SOLUTION"] and len(words) > 3:
+            region, first, exercise = [], start + k + 1, words[3]
+        elif words[:3] == ["#", "END", "SOLUTION"] and region is not None:
+            body = [r.strip() for r in region if r.strip()]
+            if not body or body[0].startswith("raise NotImplementedError"):
+                body = ["(not written yet)"]
+            print(f"{path}:{first} ({qualname}) — your exercise {exercise}:\n    "
+                  + "\n    ".join(body))
+            region, shown = None, True
+        elif region is not None:
+            region.append(line)
+    return shown
 
 
 # ====================================================================== the autograd graph

@@ -47,3 +47,33 @@ def test_source_line_finds_the_formula_or_says_it_is_gone(capsys):
     assert all("logvar" in line for line in shown[1::2])
     with pytest.raises(ValueError, match="not in the source of kl_divergence"):
         viz.source_line(kl_divergence, "no such text anywhere")
+
+
+def test_source_line_in_a_student_copy_shows_the_students_exercise(tmp_path, monkeypatch,
+                                                                    capsys):
+    """In a copy built by ``minigen assignment build`` the formula's line may be the
+    student's to write: source_line shows their region instead of raising."""
+    import importlib
+    (tmp_path / "copy_module.py").write_text(
+        "def mul_backward(grad, a, b):\n"
+        "    # BEGIN SOLUTION mul_backward\n"
+        "    grad_a = grad * a   # the student's (wrong) line\n"
+        "    # END SOLUTION\n"
+        "    return grad_a\n"
+        "\n"
+        "def blank(grad):\n"
+        "    # BEGIN SOLUTION softplus\n"
+        "    raise NotImplementedError('Exercise softplus')\n"
+        "    # END SOLUTION\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("copy_module")
+    with pytest.raises(ValueError, match="not in the source of"):     # the instructor's tree
+        viz.source_line(module.mul_backward, "grad * b")
+    monkeypatch.setattr(viz, "in_student_copy", lambda: True)
+    assert viz.source_line(module.mul_backward, "grad * b") is None
+    out = capsys.readouterr().out
+    assert "your exercise mul_backward:" in out and "grad_a = grad * a" in out
+    viz.source_line(module.blank, "softplus(x)")
+    assert "your exercise softplus:\n    (not written yet)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not in the source of"):   # no region: a change
+        viz.source_line(viz.image_grid, "no such text")
