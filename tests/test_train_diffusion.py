@@ -13,8 +13,8 @@ from minigen.serialization import load
 from minigen.training.config import ConfigError
 from minigen.training.diffusion import DiffusionConfig, update_ema
 
-TINY = dict(width=8, timesteps=20, sample_steps=4, epoch_samples=10, batch_size=16,
-            train_size=32, epochs=2, no_attention=True)
+TINY = dict(width=8, timesteps=20, sample_steps=4, epoch_samples=10, final_samples=0,
+            batch_size=16, train_size=32, epochs=2, no_attention=True)
 
 
 def quiet(line):
@@ -130,3 +130,16 @@ def test_the_sampler_flags(ddpm_run, tmp_path, capsys):
         assert main(base + flags + ["--out", str(tmp_path / "c.npz")]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "c.npz").exists()
+
+
+def test_the_final_guidance_sweep(tmp_path):
+    config = DiffusionConfig(**{**TINY, "epochs": 1, "final_samples": 10})
+    summary = train(config, tmp_path / "s", progress=False, log=quiet)
+    final = summary["final"]
+    assert set(final["accuracy"]) == {"0", "1", "3"}
+    assert all(0 <= a <= 1 for a in final["accuracy"].values())
+    assert final["accuracy"][f"{final['best_guidance']:g}"] == max(final["accuracy"].values())
+    shares = final["unconditional_class_shares"]
+    assert len(shares) == 10 and abs(sum(shares) - 1) < 1e-6
+    from minigen.runs import final_line
+    assert "best w =" in final_line(config, summary, tmp_path / "s")

@@ -6,6 +6,9 @@ A run folder holds::
     metrics.json     per epoch: the mean loss, seconds, images/s, and (``epoch_samples``)
                      the digit classifier's accuracy on samples asked for the classes in
                      turn, drawn from the same noise every epoch with the average weights
+                     and, after the last epoch, under "final": the class accuracy at
+                     each guidance scale w of a sweep on held-out noise, the best w, and
+                     the class shares of unconditional samples
     samples.png      up to 100 of those samples (or 100 unjudged ones), column c asked
                      for class c (DDIM, ``sample_steps`` steps, guidance ``guidance``)
 
@@ -25,7 +28,7 @@ from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
 from minigen.training.config import ConfigError, check_int, check_positive, check_range
 from minigen.training.diffusion import (DiffusionConfig, build_unet, diffusion_step,
-                                        sample_digits)
+                                        guidance_sweep, sample_digits)
 
 
 class DiffusionRun(Run):
@@ -75,6 +78,9 @@ class DiffusionRun(Run):
         if self.config.epoch_samples:
             entry["samples"] = {"guidance": self.config.guidance, "conditional_accuracy":
                                 metrics.conditional_accuracy(self.samples, labels)}
+        if entry["epoch"] == self.config.epochs and self.config.final_samples:
+            history["final"] = guidance_sweep(self.ema, self.schedule, self.config.final_samples,
+                                              self.config.sample_steps, self.config.seed + 1)
 
     def pictures(self, epoch: int) -> dict[str, Picture]:
         title = (f"ddpm, epoch {epoch}: column c asks for class c (DDIM "
@@ -118,6 +124,12 @@ class DiffusionRun(Run):
     def summary_line(cls, config: Any, summary: dict[str, Any]) -> str:
         last = summary["epochs"][-1]
         text = f"train loss {last['train']['loss']:.4f}"
+        if summary.get("final"):
+            final = summary["final"]
+            sweep = ", ".join(f"{acc:.0%} at w = {w}" for w, acc in final["accuracy"].items())
+            return (f"{text}; class accuracy {sweep} (best w = {final['best_guidance']:g}); "
+                    f"unconditional samples: largest class "
+                    f"{max(final['unconditional_class_shares']):.0%}")
         if "samples" in last:
             text += (f", class accuracy {last['samples']['conditional_accuracy']:.1%} at w = "
                      f"{last['samples']['guidance']:g}")

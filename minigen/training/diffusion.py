@@ -29,7 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minigen import backend, nn
+import minigen
+from minigen import backend, metrics, nn
 from minigen.generative.diffusion import (NoiseSchedule, cosine_schedule, ddim_sample,
                                           diffusion_loss, drop_labels, guided_eps,
                                           linear_schedule)
@@ -71,6 +72,8 @@ class DiffusionConfig(RunConfig):
     guidance: float = option(1.0, "guidance scale w of the pictures and of minigen sample "
                                   "(0: the conditional model alone)")
     epoch_samples: int = option(100, "samples judged after every epoch (0: none)")
+    final_samples: int = option(100, "samples per guidance scale of the final sweep, on noise "
+                                     "held out from the pictures' (0: no sweep)")
     seed: int = seed_option()
     train_size: int | None = train_size_option()
     test_size: int | None = test_size_option()
@@ -90,6 +93,7 @@ class DiffusionConfig(RunConfig):
                               f"{self.timesteps}")
         check_positive("guidance", self.guidance, allow_zero=True)
         check_int("epoch_samples", self.epoch_samples, minimum=0)
+        check_int("final_samples", self.final_samples, minimum=0)
 
     def noise_schedule(self) -> NoiseSchedule:
         return SCHEDULES[self.schedule](self.timesteps)
@@ -129,6 +133,27 @@ def diffusion_step(unet: UNet, average: UNet, optimizer: Optimizer, schedule: No
     optimizer_step(optimizer, loss)
     update_ema(average, unet, config.ema_decay, step=optimizer.state[0]["step"])
     return {"loss": loss.item()}
+
+
+GUIDANCE_SWEEP = (0.0, 1.0, 3.0)   # the scales w the final sweep compares
+
+
+def guidance_sweep(unet: UNet, schedule: NoiseSchedule, n: int, steps: int,
+                   seed: int) -> dict[str, Any]:
+    """The trade-off guidance makes, measured: for each w of ``GUIDANCE_SWEEP``, the digit
+    classifier's accuracy on n samples asked for the classes in turn (the same noise for
+    every w), the best w, and the class shares of n unconditional samples (label ∅)."""
+    labels = backend.np.arange(n) % NUM_CLASSES
+    accuracy = {}
+    for w in GUIDANCE_SWEEP:
+        minigen.manual_seed(seed)
+        accuracy[f"{w:g}"] = metrics.conditional_accuracy(
+            sample_digits(unet, schedule, labels, w, steps), labels)
+    minigen.manual_seed(seed)
+    free = sample_digits(unet, schedule, backend.np.full(n, NULL), 0.0, steps)
+    shares = metrics.class_histogram(free) / n
+    return {"accuracy": accuracy, "best_guidance": float(max(accuracy, key=accuracy.get)),
+            "unconditional_class_shares": [float(s) for s in shares]}
 
 
 def sample_digits(unet: UNet, schedule: NoiseSchedule, labels: Any, guidance: float,
