@@ -179,9 +179,12 @@ def load_problem(array: Any, dtype: Any) -> str | None:
     if kind == "f":
         if array.dtype.kind != "f":
             return f"{array.dtype} values for a {dtype} tensor (expected floating point)"
+        xp = backend.array_module(array)
+        # Only a narrowing cast can overflow; otherwise check the values as they are.
+        narrower = backend.np.dtype(dtype).itemsize < array.dtype.itemsize
         with backend.np.errstate(over="ignore"):
-            cast = backend.to_numpy(array).astype(dtype)
-        if not backend.np.all(backend.np.isfinite(cast)):
+            cast = array.astype(dtype) if narrower else array
+        if not bool(xp.all(xp.isfinite(cast))):
             return f"NaN or infinite values in {dtype} (a diverged run, or values too large)"
         return None
     if kind in "iu" and array.dtype.kind not in "iu":

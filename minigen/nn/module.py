@@ -358,8 +358,8 @@ class Module:
             elif tuple(array.shape) != target.shape:
                 mismatched.append(f"{name}: checkpoint {tuple(array.shape)}, "
                                   f"model {target.shape}")
-            elif checks.load_problem(array, target.dtype):             # the dtype rule
-                wrong_type.append(f"{name}: {checks.load_problem(array, target.dtype)}")
+            elif (problem := checks.load_problem(array, target.dtype)) is not None:
+                wrong_type.append(f"{name}: {problem}")                # the dtype rule
             else:
                 module = backend.array_module(target.data)
                 # A copy, on the tensor's device and in its dtype: the checkpoint and the
