@@ -109,29 +109,42 @@ class ReplayBuffer:
         self.shape = tuple(shape)
         self.keep = checks.in_range("ReplayBuffer", "keep", keep, 0.0, 1.0)
         self.low, self.high = float(low), float(high)
-        self.states: Any = backend.np.zeros((0,) + self.shape, dtype=backend.get_default_dtype())
+        # A ring of `size` slots written in turn: a push overwrites the oldest states in
+        # place instead of copying the whole buffer.
+        self._slots = backend.np.zeros((self.size,) + self.shape,
+                                       dtype=backend.get_default_dtype())
+        self._count, self._next = 0, 0
+
+    @property
+    def states(self) -> Any:
+        """The stored states (len, *shape), in slot order."""
+        return self._slots[:self._count]
 
     def __len__(self) -> int:
-        return len(self.states)
+        return self._count
 
     def draw(self, n: int) -> Tensor:
         """n starting states (n, *shape)."""
         np = backend.np
         rng = backend.rng(np)
         checks.positive_int("ReplayBuffer.draw", "n", n)
-        fresh = rng.uniform(self.low, self.high, (n,) + self.shape).astype(self.states.dtype)
-        if len(self.states):
+        fresh = rng.uniform(self.low, self.high, (n,) + self.shape).astype(self._slots.dtype)
+        if self._count:
             reuse = rng.random(n) < self.keep
-            picks = rng.integers(0, len(self.states), n)
-            fresh[reuse] = self.states[picks[reuse]]
+            picks = rng.integers(0, self._count, n)
+            fresh[reuse] = self._slots[picks[reuse]]
         return Tensor(fresh)
 
     def push(self, states: Any) -> None:
-        states = backend.to_numpy(as_tensor(states).data).astype(self.states.dtype)
+        states = backend.to_numpy(as_tensor(states).data).astype(self._slots.dtype)
         if states.shape[1:] != self.shape:
             raise ValueError(f"ReplayBuffer.push: states must be (n, {self.shape}), got "
                              f"{states.shape}")
-        self.states = backend.np.concatenate([states, self.states])[:self.size]
+        newest = states[-self.size:]                   # more than `size`: the newest only
+        slots = (self._next + backend.np.arange(len(newest))) % self.size
+        self._slots[slots] = newest                    # over the oldest states
+        self._next = (self._next + len(newest)) % self.size
+        self._count = min(self._count + len(newest), self.size)
 
 
 def denoising_score_matching_loss(score: Callable[[Tensor], Tensor], x: Any, sigma: float,
