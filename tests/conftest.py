@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 
 import minigen
 from minigen import backend
+from minigen.assignments.isolation import foreign_minigen
+
 
 settings.register_profile(
     "ci", derandomize=True, database=None, deadline=None, max_examples=15, print_blob=True,
@@ -20,6 +22,14 @@ settings.register_profile(
     "dev", deadline=None, max_examples=150, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_sessionstart(session):
+    """These tests check the minigen beside them (a student copy's own code, not an
+    installed one): stop, in one line, if another one was imported."""
+    foreign = foreign_minigen(os.path.dirname(__file__))
+    if foreign:
+        pytest.exit(foreign, returncode=4)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from minigen.assignments.catalog import Exercise, exercise_of_region, select
 from minigen.assignments.regions import (MarkerError, Region, blank_notebook, blank_text,
-                                         find_regions, notebook_regions, read_source)
+                                         find_regions, notebook_regions, read_source,
+                                         region_contract)
 
 MANIFEST = "assignment.json"  # written at the root of a student copy
 # Skipped by the walk used outside a git checkout (what .gitignore ignores).
@@ -157,6 +158,18 @@ def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
     out = Path(out_dir).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BuildError(f"{out} already exists and is not an empty folder; choose a new one")
+    write_tree(root, files, out, texts)
+    manifest = {"exercises": [e.id for e in chosen],
+                "note": "Written by `minigen assignment build`; `minigen assignment grade` "
+                        "grades these exercises."}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return BuildResult(out, [e.id for e in chosen], len(files),
+                       [r for rs in blank.values() for r in rs], reference_kernels)
+
+
+def write_tree(root: Path, files: list[str], out: Path, texts: dict[str, str]) -> Path:
+    """Copy ``files`` (paths relative to ``root``) to ``out``, writing ``texts[rel]`` instead
+    of the file where given (with the file's mode); returns ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for rel in files:
         target = out / rel
@@ -167,12 +180,7 @@ def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
             shutil.copymode(root / rel, target)
         else:
             shutil.copy2(root / rel, target, follow_symlinks=False)
-    manifest = {"exercises": [e.id for e in chosen],
-                "note": "Written by `minigen assignment build`; `minigen assignment grade` "
-                        "grades these exercises."}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    return BuildResult(out, [e.id for e in chosen], len(files),
-                       [r for rs in blank.values() for r in rs], reference_kernels)
+    return out
 
 
 def _check_every_exercise_found(chosen: list[Exercise], blank: dict[str, list[Region]],
@@ -204,17 +212,24 @@ def _message(region: Region) -> str:
     return exercise_of_region(region.region_id).message()
 
 
+def _contract(region: Region, text: str) -> str:
+    """The stub's comment: what the region's code must return or define (read from the
+    source around it), and the exercise's own ``contract``."""
+    parts = [region_contract(text, region), exercise_of_region(region.region_id).contract]
+    return "; ".join(p for p in parts if p)
+
+
 def _blanked(root: Path, rel: str, regions: list[Region]) -> str:
     """The blanked text of one file, checked to still be valid Python."""
     text = read_source(root / rel)
     if rel.endswith(".ipynb"):
-        new = blank_notebook(text, regions, _message)
+        new = blank_notebook(text, regions, _message, _contract)
         cells = json.loads(new)["cells"]
         checks = [(f"{rel}: cell {k}", "".join(cells[k]["source"]),
                    "".join(json.loads(text)["cells"][k]["source"]))
                   for k in sorted({r.cell for r in regions})]
     else:
-        new = blank_text(text, regions, _message)
+        new = blank_text(text, regions, _message, lambda r: _contract(r, text))
         checks = [(rel, new, text)]
     for where, blanked, original in checks:
         try:

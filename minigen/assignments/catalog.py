@@ -21,12 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Where each exercise is taught: a notebook in lectures/, or a topic named until its
-# notebook is written.
+# Where each exercise is taught: a notebook in lectures/ (and, per exercise, the section
+# heading of the cell that explains it).
 ENGINE = "lectures/01_the_engine.ipynb"
 GRADIENT_CHECKING = "lectures/02_gradient_checking.ipynb"
-TRAINING = "the lecture on training (optimizers)"
-NORMALIZATION = "the lecture on normalization layers"
 VAE = "lectures/03_autoencoders.ipynb"
 VQ_VAE = "lectures/04_vq_vae.ipynb"
 GAN = "lectures/05_gans.ipynb"
@@ -44,7 +42,15 @@ class Exercise:
         title: what to write, in a few words (it is also the student's error message).
         difficulty: 1 (a line or two), 2 (a formula with shapes to get right), 3 (a
             derivation, or strides and indices).
-        lecture: the lecture it belongs to (a notebook path, or the topic's name).
+        lecture: the lecture it belongs to (a notebook in ``lectures/``).
+        section: the heading of the lecture's section that explains it (a markdown cell of
+            the notebook starts with ``## <section>``).
+        uses: the exercises whose code its tests run through (measured: blanking one of
+            them makes some of this exercise's tests fail). In a student's own copy a wrong
+            one of them fails this one too, so the report says "fix it first".
+        contract: what its code must do for the code around it, where the source does not
+            say it (the builder writes, above each blanked region, what the region must
+            return or define, read from the source, and then this).
         regions: extra region ids that belong to this exercise besides ``id``.
         notebook: the notebook that holds and checks it, for a notebook exercise; None for
             an exercise in minigen's source, graded by its pytest marker.
@@ -63,6 +69,9 @@ class Exercise:
     notebook: str | None = None
     points: float | None = None
     needs_reference_kernels: bool = False
+    section: str = ""
+    uses: tuple[str, ...] = ()
+    contract: str = ""
 
     def __post_init__(self) -> None:
         if not self.id.isidentifier():
@@ -95,50 +104,83 @@ class Exercise:
 
     def message(self) -> str:
         """The text of the ``NotImplementedError`` that replaces its regions."""
-        return f"Exercise {self.id}: {self.title} — see {self.lecture}"
+        return f"Exercise {self.id}: {self.title} — see {self.where_taught}"
 
+    @property
+    def where_taught(self) -> str:
+        """The lecture, and its section where one is given."""
+        return f"{self.lecture}, section '{self.section}'" if self.section else self.lecture
+
+
+# The two ops every backward pass runs through (a gradient is multiplied, then summed over
+# broadcast axes): nearly every exercise's tests use them.
+_CORE = ("mul_backward", "sum_backward")
 
 CATALOG: tuple[Exercise, ...] = (
     # ---- lecture 1, the engine: backward passes of the basic ops
-    Exercise("mul_backward", "the backward of Mul, y = a · b (product rule)", 1, ENGINE),
-    Exercise("matmul_backward", "the backward of MatMul, Y = A @ B (batched)", 2, ENGINE),
+    Exercise("mul_backward", "the backward of Mul, y = a · b (product rule)", 1, ENGINE,
+             section="4. A `Function`: forward and backward of one op", uses=("sum_backward",)),
+    Exercise("matmul_backward", "the backward of MatMul, Y = A @ B (batched)", 2, ENGINE,
+             section="5. Broadcasting: gradients are summed back", uses=_CORE),
     Exercise("sum_backward", "the backward of Sum: spread ∂L/∂y back over the summed axes",
-             2, ENGINE),
+             2, ENGINE, section="5. Broadcasting: gradients are summed back",
+             uses=("mul_backward",)),
     Exercise("getitem_backward", "the backward of indexing x[index]: a scatter-add "
-             "(GetItem.backward and ScatterAdd.forward)", 2, ENGINE),
+             "(GetItem.backward and ScatterAdd.forward)", 2, ENGINE,
+             section="4. A `Function`: forward and backward of one op", uses=("sum_backward",)),
     Exercise("im2col", "im2col: every convolution window as a strided view (sliding_windows)",
-             3, ENGINE, needs_reference_kernels=True),
+             3, ENGINE, needs_reference_kernels=True,
+             section="6. Convolution as im2col plus a matrix product",
+             uses=_CORE + ("col2im",)),
     Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE,
-             needs_reference_kernels=True),
+             needs_reference_kernels=True, section="6. Convolution as im2col plus a matrix "
+             "product", uses=_CORE + ("im2col",)),
     # ---- lecture 2, gradient checking: the notebook's own exercises
     Exercise("softplus", "the backward of softplus, and the line of minigen that computes it",
-             1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING),
+             1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING,
+             section="7. Exercises: write the backward"),
     Exercise("logsumexp", "the backward of logsumexp over the last axis, and minigen's line",
-             2, GRADIENT_CHECKING, regions=("logsumexp-minigen",), notebook=GRADIENT_CHECKING),
+             2, GRADIENT_CHECKING, regions=("logsumexp-minigen",), notebook=GRADIENT_CHECKING,
+             section="7. Exercises: write the backward"),
     Exercise("swish", "swish as a whole Function (forward and backward), and minigen's σ' line",
              2, GRADIENT_CHECKING, regions=("swish-forward", "swish-backward", "swish-minigen"),
-             notebook=GRADIENT_CHECKING),
+             notebook=GRADIENT_CHECKING, section="7. Exercises: write the backward"),
     Exercise("reflect_pad", "the backward of reflection padding, and minigen's lines", 3,
              GRADIENT_CHECKING, regions=("reflect-pad", "reflect-pad-minigen"),
-             notebook=GRADIENT_CHECKING),
+             notebook=GRADIENT_CHECKING, section="7. Exercises: write the backward"),
     # ---- training and layers
-    Exercise("adam_step", "one step of Adam (moments, bias correction, update)", 2, TRAINING),
+    Exercise("adam_step", "one step of Adam (moments, bias correction, update)", 2, VAE,
+             section="2. Training both", uses=_CORE + ("matmul_backward",),
+             contract="update each parameter's p.data in place, and keep its moments in "
+                      "self.state[i] as {'step', 'exp_avg', 'exp_avg_sq'} (state_dict saves "
+                      "them)"),
     Exercise("instance_norm_backward", "the backward of Standardize, (x - μ)/σ per group "
-             "(instance norm)", 3, NORMALIZATION),
+             "(instance norm)", 3, CYCLEGAN, section="4. The ResNet generator, stage by stage",
+             uses=_CORE),
     # ---- generative models
-    Exercise("reparameterize", "the reparameterization trick z = μ + σ ⊙ ε", 1, VAE),
+    Exercise("reparameterize", "the reparameterization trick z = μ + σ ⊙ ε", 1, VAE,
+             section="1. Two losses", uses=_CORE),
     Exercise("kl_divergence", "KL(N(μ, σ²) || N(0, I)) from μ and log σ², with reductions",
-             2, VAE),
-    Exercise("straight_through", "the backward of the straight-through estimator", 1, VQ_VAE),
+             2, VAE, section="1. Two losses", uses=_CORE),
+    Exercise("straight_through", "the backward of the straight-through estimator", 1, VQ_VAE,
+             section="3. Three losses, and where each gradient goes",
+             uses=_CORE + ("getitem_backward", "vq_losses")),
     Exercise("vq_losses", "the VQ-VAE codebook and commitment losses (where the stop-gradients "
-             "go)", 2, VQ_VAE),
+             "go)", 2, VQ_VAE, section="3. Three losses, and where each gradient goes",
+             uses=_CORE + ("getitem_backward", "straight_through")),
     Exercise("gan_losses", "the GAN discriminator and generator losses from logits "
-             "(non-saturating and saturating)", 2, GAN),
-    Exercise("lsgan_losses", "the least-squares GAN losses", 1, GAN),
+             "(non-saturating and saturating)", 2, GAN,
+             section="7. Saturating vs non-saturating generator loss",
+             uses=_CORE + ("lsgan_losses",)),
+    Exercise("lsgan_losses", "the least-squares GAN losses", 1, CYCLEGAN,
+             section="6. The losses: competition and cooperation",
+             uses=_CORE + ("gan_losses",)),
     Exercise("cyclegan_losses", "CycleGAN's cycle-consistency and identity losses (L1)", 1,
-             CYCLEGAN),
+             CYCLEGAN, section="6. The losses: competition and cooperation",
+             uses=_CORE + ("lsgan_losses", "cyclegan_objective")),
     Exercise("cyclegan_objective", "CycleGAN's generator objective: LSGAN + λ_cyc cycle + "
-             "λ_id identity", 2, CYCLEGAN),
+             "λ_id identity", 2, CYCLEGAN, section="6. The losses: competition and cooperation",
+             uses=("lsgan_losses", "cyclegan_losses")),
 )
 
 

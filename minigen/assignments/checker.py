@@ -18,25 +18,28 @@ from pathlib import Path
 
 from minigen.assignments.builder import build, repository_root
 from minigen.assignments.catalog import select
-from minigen.assignments.grader import grade
+from minigen.assignments.grader import DEFAULT_TIMEOUT, Reference, grade
 
 
 def check(only: str | list[str] | None = None, source_dir: str | os.PathLike | None = None,
-          timeout: float = 1800) -> list[str]:
+          timeout: float = DEFAULT_TIMEOUT) -> list[str]:
     """The problems found, one sentence each (an empty list: every grade is honest).
 
     Args:
         only: the exercises to check (ids, or one comma-separated string); default: all.
         source_dir: the repository with the solutions; default: this package's own.
-        timeout: seconds for each grading run.
+        timeout: seconds for each exercise's tests.
     """
     root = Path(source_dir).resolve() if source_dir is not None else repository_root()
+    reference = Reference(root)
     exercises = select(only)
     problems: list[str] = []
-    solution = grade(root, only=[e.id for e in exercises], timeout=timeout)
+    solution = grade(root, only=[e.id for e in exercises], timeout=timeout, reference=reference)
     problems.extend(f"the repository: {error}" for error in solution.errors)
     for score in solution.scores:
-        if score.total == 0:
+        if score.status in ("timed out", "crashed", "invalid"):
+            problems.append(f"{score.id}: the solutions {score.status}: {score.reason}")
+        elif score.total == 0:
             problems.append(f"{score.id}: no test grades it (mark tests with "
                             f"@pytest.mark.exercise_{score.id})")
         elif score.passed < score.total:
@@ -46,7 +49,7 @@ def check(only: str | list[str] | None = None, source_dir: str | os.PathLike | N
     with tempfile.TemporaryDirectory(prefix="minigen-check-") as tmp:
         for e in exercises:
             copy = build(Path(tmp) / e.id, only=[e.id], source_dir=root).out_dir
-            report = grade(copy, only=[e.id], timeout=timeout)
+            report = grade(copy, only=[e.id], timeout=timeout, reference=reference)
             problems.extend(f"{e.id} blanked: {error}" for error in report.errors)
             score = report.score(e.id)
             if score.passed_tests:

@@ -2,17 +2,19 @@
 
     minigen assignment list
     minigen assignment build --out DIR [--only ID1,ID2] [--source REPO]
-    minigen assignment grade [DIR] [--json FILE] [--only ID1,ID2] [--tests TESTS]
-                             [--timeout SECONDS] [-v]
+    minigen assignment grade [SUBMISSION] [--reference REPO] [--json FILE] [--report FILE]
+                             [--only ID1,ID2] [--timeout SECONDS] [--jobs N] [-v]
+    minigen assignment grade submissions/* --gradebook grades.csv [--reports DIR]
     minigen assignment check [--only ID1,ID2] [--source REPO]
 
 (``python -m minigen.assignments ...`` is the same.) ``build`` writes a student copy with
-the chosen exercises blanked (all of them by default); ``grade`` runs each exercise's tests
-in a copy (default: the current folder) and prints the score table; ``check`` makes sure
-that each exercise's tests pass with its solution and fail without it (for instructors,
-after adding an exercise). Exit status: 0, or 1 when the copy cannot be built, the grading
-run itself went wrong or ``check`` found a problem (the error is printed), or 2 for a bad
-command line.
+the chosen exercises blanked (all of them by default); ``grade`` grades a submission (a
+copy, or a zip of it; default: the current folder) exercise by exercise in pristine copies
+of the reference tree (``grader``) and prints the score table with each failure's message,
+or grades a class into a gradebook (``gradebook``); ``check`` makes sure that each
+exercise's tests pass with its solution and fail without it (for instructors, after adding
+an exercise). Exit status: 0, or 1 when the copy cannot be built or graded or ``check``
+found a problem (the error is printed), or 2 for a bad command line.
 
 >>> main(["list"])  # doctest: +ELLIPSIS
 id ...
@@ -23,13 +25,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from minigen.assignments.builder import BuildError, build, repository_root, scan
 from minigen.assignments.catalog import list_exercises, select
 from minigen.assignments.checker import check
-from minigen.assignments.grader import grade
+from minigen.assignments.gradebook import SubmissionError, grade_class, unpack
+from minigen.assignments.grader import DEFAULT_TIMEOUT, Reference, grade
 from minigen.assignments.regions import MarkerError
 
 PROG = "minigen assignment"
@@ -62,20 +66,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="blank only these exercises (default: all)")
     b.add_argument("--source", type=Path, default=None, metavar="REPO",
                    help="the repository to copy (default: the one minigen is imported from)")
-    g = commands.add_parser("grade", help="grade the exercises of a copy",
-                            description="Run each exercise's tests in DIR and print the scores.")
-    g.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR",
-                   help="the copy to grade (default: the current folder)")
+    g = commands.add_parser(
+        "grade", help="grade submissions, one exercise at a time, in pristine trees",
+        description="Take from each submission only the code inside its exercise regions, "
+                    "splice it into a fresh copy of the reference tree (the instructor's "
+                    "minigen and tests) and run that exercise's tests there, with the "
+                    "reference solutions in every other region.")
+    g.add_argument("dirs", nargs="*", type=Path, default=[Path(".")], metavar="SUBMISSION",
+                   help="a student's copy (a folder or a zip of it); several grade a class "
+                        "(default: the current folder)")
+    g.add_argument("--reference", type=Path, default=None, metavar="REPO",
+                   help="the instructor's tree (default: the repository minigen is imported "
+                        "from)")
     g.add_argument("--json", type=Path, default=None, metavar="FILE",
-                   help="also write the scores as JSON to FILE")
+                   help="also write the scores as JSON to FILE (one submission)")
+    g.add_argument("--report", type=Path, default=None, metavar="FILE",
+                   help="also write the student's full report to FILE (one submission)")
+    g.add_argument("--gradebook", type=Path, default=None, metavar="CSV",
+                   help="write one row per student and exercise to CSV")
+    g.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="write each student's full report to DIR/<student>.txt")
     g.add_argument("--only", metavar="ID1,ID2", default=None,
-                   help="grade only these exercises (default: those of DIR/assignment.json, "
-                        "else all)")
-    g.add_argument("--tests", type=Path, default=None, metavar="TESTS",
-                   help="run these tests (e.g. the instructor's tests/ folder) on DIR's code "
-                        "instead of DIR's own tests")
-    g.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
-                   help="stop the tests after this long (default 1800)")
+                   help="grade only these exercises (default: those of each submission's "
+                        "assignment.json, else all)")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"stop an exercise's tests after this long (default {DEFAULT_TIMEOUT:g})")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="exercises graded side by side (default: the number of CPUs)")
+    g.add_argument("--force", action="store_true",
+                   help="overwrite the --json/--report/--gradebook files if they exist")
     g.add_argument("-v", "--verbose", action="store_true", help="print pytest's output too")
     c = commands.add_parser("check", help="check that each exercise's tests grade it",
                             description="For each exercise: its tests must pass in the "
@@ -126,19 +145,61 @@ def _build(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
-    if args.tests is not None and not args.tests.is_dir():
-        raise UsageError(f"--tests {args.tests} is not a folder")
-    if args.json is not None:             # checked before the tests run, not after
-        folder = args.json.absolute().parent
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    several = len(args.dirs) > 1 or args.gradebook is not None or args.reports is not None
+    if several and (args.json is not None or args.report is not None):
+        raise UsageError("--json and --report are for one submission; for a class give "
+                         "--gradebook CSV and --reports DIR")
+    for option in ("json", "report", "gradebook"):  # checked before anything runs
+        path = getattr(args, option)
+        if path is None:
+            continue
+        folder = path.absolute().parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise UsageError(f"cannot write --json {args.json}: {folder} is not a writable "
-                             "folder")
-    report = grade(args.dir, json_path=args.json, only=args.only, timeout=args.timeout,
-                   tests_dir=args.tests, verbose=args.verbose)
-    print(report.table())
-    if args.json is not None:
-        print(f"Wrote {args.json}")
-    return 1 if report.errors else 0
+            raise UsageError(f"cannot write --{option} {path}: {folder} is not a writable folder")
+        if path.exists() and not args.force:
+            raise UsageError(f"--{option} {path} exists; choose a new name or add --force")
+    missing = [str(d) for d in args.dirs if not d.exists()]
+    if missing:
+        raise UsageError(f"no such submission: {', '.join(missing)}")
+    reference = Reference(args.reference)
+    if not several:
+        submission = args.dirs[0]
+        with tempfile.TemporaryDirectory(prefix="minigen-submission-") as tmp:
+            root = unpack(submission, Path(tmp))
+            report = grade(root, json_path=args.json, only=args.only, timeout=args.timeout,
+                           reference=reference, jobs=args.jobs, report_path=args.report,
+                           verbose=args.verbose)
+        print(report.table())
+        for option, path in (("JSON", args.json), ("report", args.report)):
+            if path is not None:
+                print(f"Wrote the {option} to {path}")
+        return 0
+
+    def progress(result) -> None:
+        if result.report is None:
+            print(f"{result.student}: not graded: {result.error}")
+        else:
+            r = result.report
+            statuses = ", ".join(f"{n} {s}" for s, n in _counts(r).items())
+            print(f"{result.student}: {r.points:g}/{r.max_points:g} ({statuses}) "
+                  f"in {r.seconds:.0f} s", flush=True)
+
+    grade_class(args.dirs, args.gradebook, args.reports, reference=reference, only=args.only,
+                timeout=args.timeout, jobs=args.jobs, progress=progress)
+    if args.gradebook is not None:
+        print(f"Wrote the gradebook to {args.gradebook}")
+    if args.reports is not None:
+        print(f"Wrote each student's report to {args.reports}/")
+    return 0
+
+
+def _counts(report) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for s in report.scores:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    return counts
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -181,6 +242,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     except BrokenPipeError:      # `minigen assignment list | head -1`: the reader left
         return quiet_exit()
-    except (BuildError, MarkerError, ValueError, OSError) as err:
+    except (BuildError, MarkerError, SubmissionError, ValueError, OSError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1

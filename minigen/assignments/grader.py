@@ -1,47 +1,76 @@
-"""Grading a copy of the repository, exercise by exercise.
+"""Grading a submission in a pristine tree, one exercise at a time.
 
-One pytest run grades every exercise in minigen's source: it selects the tests that carry
-any ``exercise_<id>`` marker (``-m "exercise_a or exercise_b ..."``) and a small plugin
-(``pytest_plugin``) records each test's markers and outcome, so a test with two markers
-counts for both exercises. Each lecture notebook with exercises is run once, cell by cell
-(``notebook_runner``), at the same time as pytest; a notebook exercise scores when its
-cells and its check cell (the next code cell) all run without an error.
+For each exercise, the grader
 
-Both run in subprocesses in the graded folder, with ``CI=1`` (the test suite's fast,
-deterministic hypothesis profile) and that folder first on ``PYTHONPATH``, so its own
-``minigen`` is the one tested. Scores are proportional: ``points = max_points · passed /
-total``; a skipped test counts as not passed. An exercise with no test at all, or a run
-that could not collect every test, scores 0, with the reason in ``errors``.
+1. takes from the submission only the code inside that exercise's regions (the lines
+   between ``# BEGIN SOLUTION <id>`` and ``# END SOLUTION``, found by file and id);
+2. reads it before running it (``screening``): code that imports ``os``, calls ``exec``,
+   exits, or reaches the checking tools is ``invalid``, with the reason;
+3. splices it into a fresh copy of the *reference* tree (the instructor's minigen, tests and
+   lectures, with the reference solutions in every other region, so a correct KL scores
+   full marks whatever the student's Mul does);
+4. runs the reference tests that carry the exercise's marker there (or the lecture notebook
+   with its check cell), in a process group of its own with a time limit (``sandbox``) and
+   a plugin that records every test's outcome and message and fails any test after which
+   the checking tools changed (``pytest_plugin``).
+
+Nothing else of the submission is used: its tests, its ``conftest.py``, its other files.
+Each exercise ends in one status:
+
+* ``passed``: every test passed; ``failed``: some did not (points ``max · passed/total``),
+  or the code changed the checking tools (0 points), with each failure's whole message;
+* ``timed out``: stopped after the time limit, its whole process tree ended;
+* ``crashed``: the test process ended without a complete report (``os._exit``, a crash);
+* ``invalid``: the code could not be graded (markers gone, a syntax error, code that the
+  screening refuses): 0 points and the reason.
+
+For a failing exercise whose dependencies (``Exercise.uses``) also fail, the report adds
+"your <id> also fails: fix it first": in the student's own copy, those failures cascade.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import subprocess
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from minigen.assignments.builder import MANIFEST
-from minigen.assignments.catalog import Exercise, select
-from minigen.assignments.regions import MarkerError, notebook_regions, read_source
+from minigen.assignments import sandbox
+from minigen.assignments.builder import (MANIFEST, SWITCH_FILE, _reference_kernels_on,
+                                         list_files, repository_root, scan)
+from minigen.assignments.catalog import Exercise, get_exercise, select
+from minigen.assignments.pytest_plugin import cap
+from minigen.assignments.regions import (MarkerError, Region, find_regions, notebook_regions,
+                                         read_source, region_code, replace_notebook_regions,
+                                         replace_regions)
+from minigen.assignments.screening import screen
 
+DEFAULT_TIMEOUT = 300.0  # seconds per exercise
 _PLUGIN = "_minigen_exercise_report"
 _HERE = Path(__file__).resolve().parent
+STATUSES = ("passed", "failed", "timed out", "crashed", "invalid")
 
 
 @dataclass
 class ExerciseScore:
-    """The result of one exercise: its tests (or notebook checks) passed out of total, the
-    tests that passed, and every failure as ``{"test": ..., "message": ...}``."""
+    """The result of one exercise: its status and reason, its tests (or notebook checks)
+    passed out of total, the tests that passed, every failure as ``{"test", "message"}``
+    (the whole message, capped), and notes (a dependency that also fails)."""
 
     id: str
     title: str
     lecture: str
     difficulty: int
     graded_by: str
+    status: str
+    reason: str
     passed: int
     total: int
     skipped: int
@@ -49,14 +78,16 @@ class ExerciseScore:
     max_points: float
     failures: list[dict] = field(default_factory=list)
     passed_tests: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class GradeReport:
-    """Every exercise's score, what went wrong with the run itself (``errors``), and the
+    """Every exercise's score, problems with the grading itself (``errors``), and the
     seconds it took."""
 
     repo_dir: str
+    reference: str
     scores: list[ExerciseScore]
     errors: list[str]
     seconds: float
@@ -78,79 +109,122 @@ class GradeReport:
 
     def to_dict(self) -> dict:
         """The report as JSON-ready data (what ``json_path`` receives)."""
-        return {"repo_dir": self.repo_dir, "points": self.points, "max_points": self.max_points,
-                "seconds": round(self.seconds, 1), "errors": self.errors,
-                "exercises": [asdict(s) for s in self.scores]}
+        return {"repo_dir": self.repo_dir, "reference": self.reference, "points": self.points,
+                "max_points": self.max_points, "seconds": round(self.seconds, 1),
+                "errors": self.errors, "exercises": [asdict(s) for s in self.scores]}
 
-    def table(self) -> str:
-        """The score table as text: one row per exercise, then the total."""
+    def table(self, failures_shown: int = 1, lines: int = 12) -> str:
+        """The score table, then each exercise that did not pass with its reason and its
+        first failure's message (``failures_shown`` of them, ``lines`` lines each)."""
         width = max([len("exercise")] + [len(s.id) for s in self.scores])
-        rows = [f"{'exercise':<{width}}  {'tests':>7}  {'points':>11}",
-                "-" * (width + 22)]
+        rule = "-" * (width + 35)
+        rows = [f"{'exercise':<{width}}  {'status':<9}  {'tests':>7}  {'points':>11}", rule]
         for s in self.scores:
-            rows.append(f"{s.id:<{width}}  {f'{s.passed}/{s.total}':>7}  "
+            rows.append(f"{s.id:<{width}}  {s.status:<9}  {f'{s.passed}/{s.total}':>7}  "
                         f"{f'{s.points:g}/{s.max_points:g}':>11}")
-        rows.append("-" * (width + 22))
-        rows.append(f"{'total':<{width}}  {'':>7}  {f'{self.points:g}/{self.max_points:g}':>11}")
+        rows += [rule, f"{'total':<{width}}  {'':<9}  {'':>7}  "
+                       f"{f'{self.points:g}/{self.max_points:g}':>11}"]
         for s in self.scores:
-            for failure in s.failures[:1]:
-                rows.append(f"  {s.id}: {failure['test']}: {failure['message']}")
+            if s.status != "passed":
+                rows.append("")
+                rows.extend(_explain(s, failures_shown, lines))
         rows.extend(f"error: {e}" for e in self.errors)
         return "\n".join(rows)
 
+    def feedback(self) -> str:
+        """The student's report: the table, then every failure of every exercise in full
+        (as capped by the plugin)."""
+        return self.table(failures_shown=10 ** 6, lines=10 ** 6) + "\n"
 
+
+def _explain(s: ExerciseScore, failures_shown: int, lines: int) -> list[str]:
+    out = [f"{s.id} — {s.status}: {s.reason}"]
+    out += [f"  note: {note}" for note in s.notes]
+    for failure in s.failures[:failures_shown]:
+        out.append(f"  {failure['test']}")
+        message = cap(failure["message"], lines=lines)
+        out.extend("      " + line for line in message.splitlines())
+    if len(s.failures) > failures_shown:
+        rest = len(s.failures) - failures_shown
+        out.append(f"  (+{rest} more failing test{'s' * (rest > 1)}: the full report lists them)")
+    out.append(f"  see {get_exercise(s.id).where_taught}")
+    return out
+
+
+# ---------------------------------------------------------------- the reference tree
+class Reference:
+    """The instructor's tree, read once for a whole grading: its files, its solution
+    regions, and which test files carry each exercise's marker."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root).resolve() if root is not None else repository_root()
+        if not (self.root / "minigen").is_dir() or not (self.root / "tests").is_dir():
+            raise ValueError(f"{self.root} is not a minigen source tree (no minigen/ and "
+                             "tests/): give the reference repository")
+        self.files = list_files(self.root)
+        self.regions = scan(self.root, self.files)
+        self._texts: dict[str, str] = {}
+
+    def text(self, rel: str) -> str:
+        if rel not in self._texts:
+            self._texts[rel] = read_source(self.root / rel)
+        return self._texts[rel]
+
+    def regions_of(self, exercise: Exercise) -> dict[str, list[Region]]:
+        """The exercise's regions, by file."""
+        found = {rel: [r for r in rs if r.region_id in exercise.region_ids]
+                 for rel, rs in self.regions.items()}
+        return {rel: rs for rel, rs in found.items() if rs}
+
+    def test_files(self, marker: str) -> list[str]:
+        """The test files that mention ``marker``."""
+        return [rel for rel in self.files if rel.startswith("tests/") and rel.endswith(".py")
+                and marker in (self.text(rel) or "")]
+
+
+class Invalid(Exception):
+    """The submission's code for an exercise cannot be graded; the message says why."""
+
+
+# ---------------------------------------------------------------- grading
 def grade(repo_dir: str | os.PathLike = ".", json_path: str | os.PathLike | None = None,
-          only: str | list[str] | None = None, timeout: float = 1800,
-          tests_dir: str | os.PathLike | None = None, verbose: bool = False) -> GradeReport:
-    """Grade the exercises in ``repo_dir``; returns the report (``report.table()`` is the
-    score table that ``minigen assignment grade`` prints).
+          only: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+          reference: str | os.PathLike | Reference | None = None, jobs: int | None = None,
+          report_path: str | os.PathLike | None = None, verbose: bool = False,
+          cache: dict | None = None) -> GradeReport:
+    """Grade the submission ``repo_dir`` exercise by exercise in pristine copies of the
+    reference tree; returns the report (``report.table()`` is what ``minigen assignment
+    grade`` prints).
 
     Args:
-        repo_dir: the copy to grade (a student's folder, or the repository itself).
+        repo_dir: the submission (a student's copy).
         json_path: also write the report there as JSON, for a course's grading system.
         only: the exercises to grade (ids, or one comma-separated string); default: those
-            listed in the copy's ``assignment.json``, else the whole catalogue.
-        timeout: seconds for the tests (and for each notebook) before they count as failed.
-        tests_dir: run these tests (e.g. the instructor's ``tests/``) on the copy's code
-            instead of the copy's own tests, which a student may have edited.
-        verbose: print pytest's own output too.
+            listed in the submission's ``assignment.json``, else the whole catalogue.
+        timeout: seconds for each exercise before it counts as timed out.
+        reference: the instructor's tree (default: the repository minigen is imported
+            from), or a ``Reference`` already read.
+        jobs: exercises graded side by side (default: the number of CPUs).
+        report_path: also write the student's full report (``report.feedback()``) there.
+        verbose: print each run's own output too.
+        cache: a dict shared between gradings (a class): an exercise whose spliced code is
+            the same as one already graded gets the same result without running again.
     """
-    repo = Path(repo_dir).resolve()
-    if not (repo / "minigen").is_dir():
-        raise ValueError(f"{repo} has no minigen/ folder: give the root of a copy to grade")
-    exercises = select(only if only is not None else _manifest_exercises(repo))
+    submission = Path(repo_dir).resolve()
+    if not submission.is_dir():
+        raise ValueError(f"{submission} is not a folder: give the root of a copy to grade")
+    ref = reference if isinstance(reference, Reference) else Reference(reference)
+    exercises = select(only if only is not None else _manifest_exercises(submission))
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="minigen-grade-") as tmp:
-        tmp_path = Path(tmp)
-        env = _environment(repo, tmp_path)
-        tested = [e for e in exercises if e.marker]
-        notebooks = sorted({e.notebook for e in exercises if e.notebook})
-        runs = []
-        tests = Path(tests_dir).resolve() if tests_dir is not None else repo / "tests"
-        if tested:
-            runs.append(("pytest", _start_pytest(repo, tests, tested, tmp_path, env, verbose)))
-        for k, nb in enumerate(notebooks):
-            runs.append((nb, _start_notebook(repo, nb, tmp_path / f"notebook{k}", env)))
-        outputs, errors = {}, []
-        deadline = time.monotonic() + timeout
-        for name, (process, report, log) in runs:
-            try:
-                process.wait(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                errors.append(f"{name}: stopped after {timeout:g} s (an endless loop?)")
-            out = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-            if verbose and out:
-                print(out)
-            outputs[name] = (_load(report), out)
-        scores = [_score_tests(e, outputs["pytest"], errors) if e.marker
-                  else _score_notebook(e, repo, outputs[e.notebook], errors)
-                  for e in exercises]
-    report = GradeReport(str(repo), scores, errors, time.perf_counter() - start)
+    cache = {} if cache is None else cache
+    scores = _run_all(exercises, submission, ref, timeout, jobs, verbose, cache)
+    _add_dependency_notes(scores)
+    report = GradeReport(str(submission), str(ref.root), scores, [], time.perf_counter() - start)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False)
                                    + "\n", encoding="utf-8")
+    if report_path is not None:
+        Path(report_path).write_text(report.feedback(), encoding="utf-8")
     return report
 
 
@@ -160,49 +234,234 @@ def _manifest_exercises(repo: Path) -> list[str] | None:
         return None
     try:
         ids = json.loads(path.read_text(encoding="utf-8"))["exercises"]
+        return [str(i) for i in ids]
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"{path} is not a valid assignment manifest ({err}); give --only") from None
-    return list(ids)
 
 
-def _environment(repo: Path, tmp: Path) -> dict:
-    """The subprocesses' environment: the copy's minigen first, CI=1, no files written into
-    the copy (bytecode, hypothesis' folder), a non-interactive matplotlib."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo), str(tmp)] + (
-        [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env.update(CI="1", MINIGEN_FAST="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-               HYPOTHESIS_STORAGE_DIRECTORY=str(tmp / "hypothesis"))
-    env.pop("HYPOTHESIS_PROFILE", None)
-    return env
+def _run_all(exercises: list[Exercise], submission: Path, ref: Reference, timeout: float,
+             jobs: int | None, verbose: bool, cache: dict) -> list[ExerciseScore]:
+    """Grade every exercise (``jobs`` at a time); an interrupt ends every running group."""
+    sandbox.allow_runs()
+    restore = _signals_interrupt()
+    try:
+        with tempfile.TemporaryDirectory(prefix="minigen-grade-") as tmp:
+            tmp_path = Path(tmp)
+            plugin_dir = tmp_path / "plugin"
+            plugin_dir.mkdir()
+            (plugin_dir / f"{_PLUGIN}.py").write_text(
+                (_HERE / "pytest_plugin.py").read_text(encoding="utf-8"), encoding="utf-8")
+            (plugin_dir / "notebook_runner.py").write_text(
+                (_HERE / "notebook_runner.py").read_text(encoding="utf-8"), encoding="utf-8")
+
+            def one(k_e: tuple[int, Exercise]) -> ExerciseScore:
+                k, e = k_e
+                return _grade_one(e, submission, ref, timeout, tmp_path / f"run{k}",
+                                  plugin_dir, verbose, cache)
+
+            workers = max(1, min(len(exercises), jobs or os.cpu_count() or 1))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                try:
+                    return list(pool.map(one, enumerate(exercises)))
+                except BaseException:
+                    sandbox.stop_all()
+                    raise
+    finally:
+        restore()
 
 
-def _start(command: list[str], cwd: Path, env: dict, log: Path) -> subprocess.Popen:
-    """Start a command with its output going to ``log`` (a file: no pipe to fill up)."""
-    with open(log, "w", encoding="utf-8") as out:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+def _signals_interrupt():
+    """While grading, SIGTERM and SIGHUP interrupt like Ctrl-C (so every process group is
+    ended); returns the function that puts the old handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    old = {n: signal.getsignal(getattr(signal, n)) for n in names}
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"grading stopped by signal {signum}")
+
+    for n in names:
+        signal.signal(getattr(signal, n), interrupt)
+    return lambda: [signal.signal(getattr(signal, n), h) for n, h in old.items()]
 
 
-def _start_pytest(repo: Path, tests: Path, exercises: list[Exercise], tmp: Path, env: dict,
-                  verbose: bool) -> tuple[subprocess.Popen, Path, Path]:
-    (tmp / f"{_PLUGIN}.py").write_text((_HERE / "pytest_plugin.py").read_text(encoding="utf-8"),
-                                       encoding="utf-8")
-    report, log = tmp / "pytest.json", tmp / "pytest.log"
-    command = [sys.executable, "-m", "pytest", str(tests),
-               "-m", " or ".join(e.marker for e in exercises),
+def _grade_one(e: Exercise, submission: Path, ref: Reference, timeout: float, workdir: Path,
+               plugin_dir: Path, verbose: bool, cache: dict) -> ExerciseScore:
+    try:
+        texts = _spliced_texts(e, submission, ref)
+    except Invalid as err:
+        return _score(e, "invalid", str(err))
+    key = (str(ref.root), e.id, timeout, hashlib.sha256(json.dumps(
+        sorted(texts.items())).encode("utf-8")).hexdigest())
+    if key in cache:
+        return _copy_score(cache[key])
+    try:
+        tree = sandbox.pristine_tree(ref.root, ref.files, workdir / "tree", texts)
+        env = sandbox.environment(tree, workdir / "scratch", plugin_dir)
+        score = (_run_tests(e, tree, ref, env, workdir, timeout, verbose) if e.marker
+                 else _run_notebook(e, tree, env, workdir, plugin_dir, timeout, verbose))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    cache[key] = score
+    return _copy_score(score)
+
+
+def _copy_score(score: ExerciseScore) -> ExerciseScore:
+    return ExerciseScore(**json.loads(json.dumps(asdict(score))))
+
+
+# ---------------------------------------------------------------- the submission's code
+def _spliced_texts(e: Exercise, submission: Path, ref: Reference) -> dict[str, str]:
+    """The reference files that hold ``e``'s regions, with the submission's code of those
+    regions spliced in (and the reference-kernel switch for a kernel exercise)."""
+    texts: dict[str, str] = {}
+    for rel, ours in ref.regions_of(e).items():
+        theirs = _submitted_regions(submission, rel)
+        codes = []
+        for rid in dict.fromkeys(r.region_id for r in ours):
+            mine = [r for r in ours if r.region_id == rid]
+            found = [r for r in theirs[0] if r.region_id == rid]
+            if len(found) != len(mine):
+                raise Invalid(f"{rel}: expected {len(mine)} region(s) '# BEGIN SOLUTION {rid}' "
+                              f"... '# END SOLUTION', found {len(found)}: keep the marker "
+                              "lines as the copy had them and write your code between them")
+            for r_ref, r_sub in zip(mine, found):
+                code = _code(theirs[1], r_sub, rel)
+                problems = screen(code)
+                if problems:
+                    raise Invalid(f"{r_sub.where}: " + "; ".join(problems))
+                codes.append((r_ref, code))
+        if rel.endswith(".ipynb"):
+            texts[rel] = replace_notebook_regions(ref.text(rel), codes)
+        else:
+            texts[rel] = replace_regions(ref.text(rel), codes)
+            try:
+                compile(texts[rel], rel, "exec")
+            except SyntaxError as err:
+                raise Invalid(f"{rel}: your code does not fit where it goes (line {err.lineno} "
+                              f"of the spliced file: {err.msg}); check its indentation") from None
+    if e.needs_reference_kernels:
+        texts[SWITCH_FILE] = _reference_kernels_on(ref.root, texts.get(SWITCH_FILE))
+    return texts
+
+
+def _submitted_regions(submission: Path, rel: str) -> tuple[list[Region], str]:
+    path = submission / rel
+    if not path.is_file():
+        raise Invalid(f"{rel} is missing from the submission")
+    text = read_source(path)
+    if text is None:
+        raise Invalid(f"{rel} is not a UTF-8 text file")
+    try:
+        regions = notebook_regions(text, rel) if rel.endswith(".ipynb") else find_regions(text, rel)
+    except MarkerError as err:
+        raise Invalid(f"its solution markers are broken: {err}") from None
+    return regions, text
+
+
+def _code(text: str, region: Region, rel: str) -> str:
+    if region.cell is None:
+        return region_code(text, region)
+    cell = json.loads(text)["cells"][region.cell]
+    source = cell.get("source", "")
+    return region_code("".join(source) if isinstance(source, list) else source, region)
+
+
+# ---------------------------------------------------------------- running and scoring
+def _run_tests(e: Exercise, tree: Path, ref: Reference, env: dict, workdir: Path,
+               timeout: float, verbose: bool) -> ExerciseScore:
+    tests = ref.test_files(e.marker)
+    if not tests:
+        return _score(e, "failed", f"no test carries the marker {e.marker}")
+    report, log = workdir / "report.json", workdir / "pytest.log"
+    command = [sys.executable, "-m", "pytest", *tests, "-m", e.marker,
                "-p", _PLUGIN, "--exercise-report", str(report), "-p", "no:cacheprovider",
-               "-o", "addopts=", "-q", "--tb=short" if verbose else "--tb=no"]
-    return _start(command, repo, env, log), report, log
+               "-o", "addopts=", "-q", "--tb=short"]
+    finished = sandbox.run_group(command, tree, env, log, timeout)
+    output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    if verbose and output:
+        print(output)
+    if finished.timed_out:
+        return _score(e, "timed out", f"stopped after {timeout:g} s (an endless loop, or code "
+                                      "much slower than it needs to be?)")
+    data = _load(report)
+    if data is None or data.get("exitstatus") != finished.returncode or finished.returncode not in (0, 1):
+        return _score(e, "crashed", f"the tests' process ended with exit status "
+                                    f"{finished.returncode} without a complete report:\n"
+                                    f"{_tail(output)}")
+    if data["collection_errors"]:
+        return _score(e, "crashed", "the tests could not be collected: " + "; ".join(
+            f"{c['nodeid']}: {c['message']}" for c in data["collection_errors"]))
+    tests_run = {nodeid: t for nodeid, t in data["tests"].items() if e.marker in t["markers"]}
+    passed = [nodeid for nodeid, t in tests_run.items() if t["outcome"] == "passed"]
+    failures = [{"test": nodeid, "message": t["message"] or t["outcome"]}
+                for nodeid, t in tests_run.items() if t["outcome"] != "passed"]
+    skipped = sum(t["outcome"] == "skipped" for t in tests_run.values())
+    if data.get("tampered"):
+        return _score(e, "failed", "your code changed the checking tools, so no test of it "
+                                   "counts: " + "; ".join(data["tampered"][:3]),
+                      total=len(tests_run), failures=failures)
+    if not tests_run:
+        return _score(e, "failed", f"no test carries the marker {e.marker}")
+    status = "passed" if len(passed) == len(tests_run) else "failed"
+    reason = ("all tests passed" if status == "passed" else
+              f"{len(failures)} of {len(tests_run)} tests failed")
+    return _score(e, status, reason, passed, len(tests_run), skipped, failures)
 
 
-def _start_notebook(repo: Path, notebook: str, stem: Path,
-                    env: dict) -> tuple[subprocess.Popen, Path, Path]:
-    path, report, log = repo / notebook, stem.with_suffix(".json"), stem.with_suffix(".log")
-    if not path.exists():  # graded below as missing
-        return _start([sys.executable, "-c", "pass"], repo, env, log), report, log
-    source = (_HERE / "notebook_runner.py").read_text(encoding="utf-8")
-    return _start([sys.executable, "-c", source, str(path), str(report)], path.parent, env,
-                  log), report, log
+def _run_notebook(e: Exercise, tree: Path, env: dict, workdir: Path, plugin_dir: Path,
+                  timeout: float, verbose: bool) -> ExerciseScore:
+    path, report, log = tree / e.notebook, workdir / "notebook.json", workdir / "notebook.log"
+    command = [sys.executable, str(plugin_dir / "notebook_runner.py"), str(path),
+               str(report)]
+    finished = sandbox.run_group(command, path.parent, env, log, timeout)
+    output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    if verbose and output:
+        print(output)
+    if finished.timed_out:
+        return _score(e, "timed out", f"the notebook was stopped after {timeout:g} s")
+    data = _load(report)
+    if data is None or finished.returncode != 0 or not data.get("complete"):
+        return _score(e, "crashed", f"the notebook's process ended with exit status "
+                                    f"{finished.returncode} before its last cell:\n{_tail(output)}")
+    regions = [r for r in notebook_regions(read_source(path), e.notebook)
+               if r.region_id in e.region_ids]
+    cells = data["cells"]
+    last = max(r.cell for r in regions)
+    check = next((k for k in sorted(int(c) for c in cells) if k > last), None)
+    needed = sorted({r.cell for r in regions} | ({check} if check is not None else set()))
+    failures = [{"test": f"{e.notebook} cell {k}",
+                 "message": cells.get(str(k), {}).get("error") or "not run"}
+                for k in needed if not cells.get(str(k), {}).get("ok")]
+    if failures:
+        return _score(e, "failed", "its cells or its check cell raised", total=1,
+                      failures=failures)
+    return _score(e, "passed", "its cells and its check cell ran",
+                  [f"{e.notebook} cell {needed[-1]}"], 1)
+
+
+def _score(e: Exercise, status: str, reason: str, passed: list[str] | None = None,
+           total: int = 0, skipped: int = 0, failures: list[dict] | None = None) -> ExerciseScore:
+    passed = passed or []
+    points = round(e.max_points * len(passed) / total, 2) if total and status in (
+        "passed", "failed") and not reason.startswith("your code changed") else 0.0
+    if status not in ("passed", "failed") and not failures:
+        failures = [{"test": e.graded_by, "message": reason}]
+    return ExerciseScore(e.id, e.title, e.lecture, e.difficulty, e.graded_by, status, reason,
+                         len(passed), total, skipped, points, e.max_points, failures or [],
+                         passed)
+
+
+def _add_dependency_notes(scores: list[ExerciseScore]) -> None:
+    by_id = {s.id: s for s in scores}
+    for s in scores:
+        if s.status == "passed":
+            continue
+        for used in get_exercise(s.id).uses:
+            if used in by_id and by_id[used].status != "passed":
+                s.notes.append(f"your {used} also fails: fix it first (in your own copy, "
+                               f"{s.id}'s tests run through it)")
 
 
 def _load(report: Path) -> dict | None:
@@ -212,65 +471,5 @@ def _load(report: Path) -> dict | None:
         return None
 
 
-def _tail(output: str, lines: int = 15) -> str:
+def _tail(output: str, lines: int = 8) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
-
-
-def _new_score(e: Exercise, passed: list[str], total: int, skipped: int,
-               failures: list[dict], ok: bool = True) -> ExerciseScore:
-    points = round(e.max_points * len(passed) / total, 2) if total and ok else 0.0
-    return ExerciseScore(e.id, e.title, e.lecture, e.difficulty, e.graded_by, len(passed),
-                         total, skipped, points, e.max_points, failures, passed)
-
-
-def _score_tests(e: Exercise, output: tuple[dict | None, str], errors: list[str]) -> ExerciseScore:
-    report, text = output
-    if report is None:
-        message = f"pytest gave no report (it could not start or import the tests):\n{_tail(text)}"
-        if message not in errors:
-            errors.append(message)
-        return _new_score(e, [], 0, 0, [{"test": "pytest", "message": "no report"}])
-    complete = not report["collection_errors"]
-    if not complete:
-        message = ("some test files could not be collected, so no score can be trusted: "
-                   + "; ".join(f"{c['nodeid']}: {c['message']}" for c in report["collection_errors"]))
-        if message not in errors:
-            errors.append(message)
-    tests = {nodeid: t for nodeid, t in report["tests"].items() if e.marker in t["markers"]}
-    passed = [nodeid for nodeid, t in tests.items() if t["outcome"] == "passed"]
-    skipped = sum(t["outcome"] == "skipped" for t in tests.values())
-    failures = [{"test": nodeid, "message": t["message"] or t["outcome"]}
-                for nodeid, t in tests.items() if t["outcome"] != "passed"]
-    if not tests:
-        failures = [{"test": e.marker, "message": "no test carries this marker"}]
-    return _new_score(e, passed, len(tests), skipped, failures, ok=complete)
-
-
-def _score_notebook(e: Exercise, repo: Path, output: tuple[dict | None, str],
-                    errors: list[str]) -> ExerciseScore:
-    report, text = output
-    path = repo / e.notebook
-    text_nb = read_source(path) if path.exists() else None
-    if text_nb is None:
-        return _new_score(e, [], 1, 0, [{"test": e.notebook, "message": "notebook missing"}])
-    try:
-        regions = [r for r in notebook_regions(text_nb, e.notebook) if r.region_id in e.region_ids]
-    except MarkerError as err:
-        return _new_score(e, [], 1, 0, [{"test": e.notebook, "message": str(err)}])
-    if not regions:
-        return _new_score(e, [], 1, 0, [{"test": e.notebook, "message":
-                                         "its solution markers are gone; keep them in place"}])
-    if report is None:
-        message = f"{e.notebook} did not run:\n{_tail(text)}"
-        if message not in errors:
-            errors.append(message)
-        return _new_score(e, [], 1, 0, [{"test": e.notebook, "message": "did not run"}])
-    cells = report["cells"]
-    code_cells = sorted(int(k) for k in cells)
-    last = max(r.cell for r in regions)
-    check = next((k for k in code_cells if k > last), None)
-    needed = sorted({r.cell for r in regions} | ({check} if check is not None else set()))
-    failures = [{"test": f"{e.notebook} cell {k}",
-                 "message": cells.get(str(k), {}).get("error") or "not run"}
-                for k in needed if not cells.get(str(k), {}).get("ok")]
-    return _new_score(e, [] if failures else [f"{e.notebook} cell {needed[-1]}"], 1, 0, failures)

@@ -2,12 +2,13 @@
 
     python notebook_runner.py NOTEBOOK.ipynb REPORT.json
 
-``grade`` runs this file's source with ``python -c`` in the notebook's folder (as Jupyter
-does), with the graded copy first on ``PYTHONPATH``. Unlike Jupyter, a failing cell does
+``grade`` runs a copy of this file (outside the graded tree) in the notebook's folder (as
+Jupyter does), with the graded tree first on ``PYTHONPATH``. Unlike Jupyter, a failing cell does
 not stop the run: every cell is tried, so each exercise is graded by its own check cell.
 Cells run in one namespace with ``exec`` (no IPython: magics are reported as errors) and
 matplotlib's non-interactive backend. The report is
-``{"cells": {index: {"ok": bool, "error": "Type: message"}}}`` for the code cells.
+``{"cells": {index: {"ok": bool, "error": "Type: message"}}, "complete": bool}`` for the
+code cells; ``complete`` is true once the last cell has run.
 
 Only the standard library is imported here; the notebook imports what it needs.
 """
@@ -35,10 +36,12 @@ def run(notebook_path: str, report_path: str) -> None:
         except BaseException as err:  # noqa: B036 — a cell may even call sys.exit
             if isinstance(err, KeyboardInterrupt):
                 raise
-            last = traceback.format_exception_only(type(err), err)[-1].strip()
-            results[str(k)] = {"ok": False, "error": last[:500]}
+            text = "".join(traceback.format_exception_only(type(err), err)).strip()
+            results[str(k)] = {"ok": False, "error": text[:3000]}
         with open(report_path, "w", encoding="utf-8") as f:  # after each cell: a timeout
-            json.dump({"cells": results}, f)                   # still leaves a report
+            json.dump({"cells": results, "complete": False}, f)  # still leaves a report
+    with open(report_path, "w", encoding="utf-8") as f:
+        json.dump({"cells": results, "complete": True}, f)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ region, a BEGIN without an id) is a ``MarkerError`` naming the file and line.
 """
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
+import textwrap
 import tokenize
 from dataclasses import dataclass
 from typing import Callable
@@ -112,16 +114,67 @@ def find_regions(text: str, path: str, cell: int | None = None) -> list[Region]:
     return regions
 
 
-def blank_text(text: str, regions: list[Region], message: Callable[[Region], str]) -> str:
-    """``text`` with the code of each of ``regions`` (found in this text) replaced by
-    ``raise NotImplementedError(message(region))`` at the region's indentation."""
+def region_code(text: str, region: Region) -> str:
+    """The code between ``region``'s two marker lines in ``text`` (newlines kept)."""
+    return "".join(text.splitlines(keepends=True)[region.begin:region.end - 1])
+
+
+def replace_regions(text: str, codes: list[tuple[Region, str]]) -> str:
+    """``text`` with the code of each region (found in this text) replaced by its new code;
+    the marker lines stay."""
     lines = text.splitlines(keepends=True)
-    for region in sorted(regions, key=lambda r: r.begin, reverse=True):
+    for region, code in sorted(codes, key=lambda rc: rc[0].begin, reverse=True):
+        lines[region.begin:region.end - 1] = code.splitlines(keepends=True)
+    return "".join(lines)
+
+
+def blank_text(text: str, regions: list[Region], message: Callable[[Region], str],
+               contract: Callable[[Region], str] | None = None) -> str:
+    """``text`` with the code of each of ``regions`` (found in this text) replaced by
+    ``raise NotImplementedError(message(region))`` at the region's indentation, after the
+    comment ``# Your code: <contract(region)>`` where that is not empty."""
+    lines = text.splitlines(keepends=True)
+    codes = []
+    for region in regions:
         begin_line = lines[region.begin - 1]
         newline = begin_line[len(begin_line.rstrip("\r\n")):] or "\n"
-        raise_line = f"{region.indent}raise NotImplementedError({_string(message(region))}){newline}"
-        lines[region.begin:region.end - 1] = [raise_line]
-    return "".join(lines)
+        said = contract(region) if contract is not None else ""
+        comment = textwrap.wrap(f"Your code: {said}.", width=max(40, 92 - len(region.indent)),
+                                initial_indent="# ", subsequent_indent="#   ") if said else []
+        codes.append((region, "".join(f"{region.indent}{line}{newline}" for line in comment)
+                      + f"{region.indent}raise NotImplementedError({_string(message(region))})"
+                        f"{newline}"))
+    return replace_regions(text, codes)
+
+
+def region_contract(text: str, region: Region) -> str:
+    """What the code of ``region`` must do for the code around it, read from the source
+    ``text``: return the enclosing function's result (with its annotation), and define the
+    names that the lines after the region use. Empty where neither holds or the text is not
+    Python."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return ""
+    inside = range(region.begin + 1, region.end)
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.lineno < region.begin and n.end_lineno >= region.end - 1]
+    scope = min(functions, key=lambda f: f.end_lineno - f.lineno) if functions else tree
+    nodes = list(ast.walk(scope))
+    defined = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+               and n.lineno in inside}
+    used_after = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                  and n.lineno > region.end}
+    parts = []
+    if any(isinstance(n, ast.Return) and n.lineno in inside for n in nodes) and functions:
+        kind = ast.unparse(scope.returns) if scope.returns is not None else "Any"
+        parts.append(f"finish {scope.name}: return its result"
+                     + (f" ({kind})" if kind != "Any" else ""))
+    needed = sorted(defined & used_after)
+    if needed:
+        them = "it" if len(needed) == 1 else "them"
+        parts.append(f"define {', '.join(needed)} (the code after this region uses {them})")
+    return "; ".join(parts)
 
 
 def _string(text: str) -> str:
@@ -158,15 +211,39 @@ def notebook_regions(text: str, path: str) -> list[Region]:
     return regions
 
 
-def blank_notebook(text: str, regions: list[Region], message: Callable[[Region], str]) -> str:
+def blank_notebook(text: str, regions: list[Region], message: Callable[[Region], str],
+                   contract: Callable[[Region, str], str] | None = None) -> str:
     """The notebook JSON ``text`` with ``regions`` blanked inside their cells, written as
-    Jupyter writes notebooks (indent 1, unicode kept, a final newline)."""
+    Jupyter writes notebooks (indent 1, unicode kept, a final newline); ``contract(region,
+    cell source)`` gives each stub's comment."""
+    return edit_notebook(text, regions, lambda cell_text, rs: blank_text(
+        cell_text, rs, message,
+        None if contract is None else (lambda r: contract(r, cell_text))))
+
+
+def replace_notebook_regions(text: str, codes: list[tuple[Region, str]]) -> str:
+    """The notebook JSON ``text`` with each region's code replaced inside its cell."""
+    new_code = {(r.cell, r.begin): code for r, code in codes}
+    return edit_notebook(text, [r for r, _ in codes], lambda cell_text, rs: replace_regions(
+        cell_text, [(r, new_code[(r.cell, r.begin)]) for r in rs]))
+
+
+def notebook_cell_code(text: str, region: Region) -> str:
+    """The code of a notebook ``region`` (the notebook's JSON ``text``)."""
+    return region_code(_cell_text(json.loads(text)["cells"][region.cell]), region)
+
+
+def edit_notebook(text: str, regions: list[Region],
+                  edit: Callable[[str, list[Region]], str]) -> str:
+    """The notebook JSON ``text`` with ``edit(cell_source, that cell's regions)`` applied to
+    each cell that holds some of ``regions``, written as Jupyter writes notebooks (indent 1,
+    unicode kept, a final newline)."""
     notebook = json.loads(text)
     by_cell: dict[int, list[Region]] = {}
     for region in regions:
         by_cell.setdefault(region.cell, []).append(region)
     for k, cell_regions in by_cell.items():
         cell = notebook["cells"][k]
-        new = blank_text(_cell_text(cell), cell_regions, message)
+        new = edit(_cell_text(cell), cell_regions)
         cell["source"] = new.splitlines(keepends=True) if isinstance(cell["source"], list) else new
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
