@@ -125,6 +125,7 @@ def test_cvae_uses_its_labels(images):
     assert np.abs(a - b).max() > 1e-3
 
 
+@pytest.mark.exercise_elbo
 def test_every_parameter_gets_a_gradient_from_the_elbo(images):
     minigen.manual_seed(0)
     cvae = CVAE(latent_dim=D)
@@ -135,6 +136,7 @@ def test_every_parameter_gets_a_gradient_from_the_elbo(images):
     assert missing == []
 
 
+@pytest.mark.exercise_elbo
 def test_a_few_steps_lower_the_negative_elbo():
     minigen.manual_seed(0)
     x = minigen.tensor(load_digits("train")[0][:32])

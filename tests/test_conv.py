@@ -122,7 +122,7 @@ def kernels_of(choice):
 
 
 # ---------------------------------------------------------------- forward against the loops
-@kernel_choices(pytest.mark.exercise_im2col)
+@kernel_choices(pytest.mark.exercise_im2col, pytest.mark.exercise_conv2d_forward)
 @covers(ops.Conv2d, ops.ConvTranspose2d, ops.Conv2dWeight)
 @given(conv_cases())
 def test_conv2d_matches_loop_and_gradients(kernels, case):

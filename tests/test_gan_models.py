@@ -191,6 +191,7 @@ def test_bad_settings_are_refused(make, match):
         make()
 
 
+@pytest.mark.exercise_gradient_penalty
 def test_critic_takes_a_gradient_penalty():
     """The critic has no batch norm, so the penalty's second derivative reaches its weights."""
     minigen.manual_seed(0)

@@ -33,6 +33,7 @@ def plain_stack(layers=4):
                            for m in (MaskedConv2d(8, 8, 3, mask_type="B"), nn.Tanh())])
 
 
+@pytest.mark.exercise_pixelcnn_mask
 def test_nothing_at_or_after_a_pixel_reaches_it():
     mg.manual_seed(2)
     for net in (plain_stack(), GatedPixelCNN(channels=8, layers=4, kernel_size=3)):
@@ -43,6 +44,7 @@ def test_nothing_at_or_after_a_pixel_reaches_it():
                     assert grad[r, c] == 0, (type(net).__name__, r, c)
 
 
+@pytest.mark.exercise_pixelcnn_mask
 def test_the_plain_stack_has_a_blind_spot_and_the_gated_one_does_not():
     mg.manual_seed(3)
     window = [(r, c) for r in range(I - 2, I) for c in range(J - 2, J + 3)] + \

@@ -42,6 +42,7 @@ def test_objective_weights_and_parts():
     assert no_id.total.item() == pytest.approx(gan + 10 * cycle)
 
 
+@pytest.mark.exercise_image_pool
 def test_image_pool_fills_then_swaps_about_half():
     pool = ImagePool(size=4, seed=0)
     first = mg.tensor(np.arange(4, dtype=np.float32).reshape(4, 1, 1, 1))
@@ -56,6 +57,7 @@ def test_image_pool_fills_then_swaps_about_half():
     assert len(pool.images) == 4
 
 
+@pytest.mark.exercise_image_pool
 def test_image_pool_is_seeded_and_size_zero_passes_through():
     batches = [mg.randn(3, 1, 2, 2) for _ in range(5)]
 

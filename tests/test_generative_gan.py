@@ -90,6 +90,7 @@ def test_gradients_of_every_loss(values):
         np.mean(np.log(d_real)) + np.mean(np.log(1 - d_fake)), rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.exercise_gradient_penalty
 def test_gradient_penalty_of_a_linear_critic_is_exact():
     """f(x) = Σ w·x has ∇f = w everywhere, so the penalty is λ (||w|| - 1)²."""
     w = mg.tensor(np.array([[[0.6, 0.0], [0.0, 1.2]]]), dtype="float64", requires_grad=True)
@@ -108,6 +109,7 @@ def _conv_critic(weight, bias_w):
     return critic
 
 
+@pytest.mark.exercise_gradient_penalty
 def test_gradient_penalty_matches_finite_differences_and_is_twice_differentiable():
     rng = np.random.default_rng(0)
     weight = mg.tensor(rng.standard_normal((2, 1, 3, 3)) * 0.5, dtype="float64", requires_grad=True)

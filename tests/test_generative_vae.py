@@ -96,6 +96,7 @@ def test_kl_divergence_reductions_and_gradient(values, reduction):
     mg.gradgradcheck(fn, tensors)
 
 
+@pytest.mark.exercise_elbo
 @pytest.mark.exercise_kl_divergence
 @given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 3), st.floats(0.1, 4.0),
        st.sampled_from(["bernoulli", "gaussian"]), st.data())

@@ -44,6 +44,7 @@ def grid_arrays(shape, offset=0.0, step=0.01):
 BINARY = [(ops.add, np.add, ops.Add), (ops.sub, np.subtract, ops.Sub), (ops.mul, np.multiply, ops.Mul)]
 
 
+@pytest.mark.exercise_broadcast_sum
 @covers(ops.Add, ops.Sub, ops.Mul)
 @given(st.sampled_from(BINARY), broadcastable_shapes().flatmap(
     lambda s: st.tuples(arrays(s[0]), arrays(s[1]))))
@@ -236,6 +237,7 @@ def _np_logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+@pytest.mark.exercise_softmax_cross_entropy_backward
 @covers(ops.LogSumExp)
 @given(st.data())
 def test_logsumexp(data):
@@ -265,6 +267,7 @@ def test_broadcast_to(data):
 
 
 @pytest.mark.exercise_sum_backward
+@pytest.mark.exercise_broadcast_sum
 @covers(ops.Sum, ops.Reshape)
 @given(st.data())
 def test_sum_to(data):

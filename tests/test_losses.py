@@ -154,6 +154,7 @@ def test_binary_cross_entropy_gradient(pair, reduction):
                       [t64(p, True), t64(y, True)])
 
 
+@pytest.mark.exercise_bce_with_logits
 @given(same_shape_pair(first=lambda shape: arrays(shape, low=-6.0, high=6.0),
                        second=lambda shape: arrays(shape, low=0.0, high=1.0)), reductions)
 def test_binary_cross_entropy_with_logits_gradient(pair, reduction):
@@ -178,6 +179,7 @@ def logits_and_probabilities(draw):
     return logits, weights / weights.sum(axis=1, keepdims=True)
 
 
+@pytest.mark.exercise_softmax_cross_entropy_backward
 @given(logits_and_labels(), reductions)
 def test_cross_entropy_gradient_with_class_indices(data, reduction):
     logits, labels = data
@@ -185,6 +187,7 @@ def test_cross_entropy_gradient_with_class_indices(data, reduction):
                       [t64(logits, True), labels])
 
 
+@pytest.mark.exercise_softmax_cross_entropy_backward
 @given(logits_and_probabilities(), reductions)
 def test_cross_entropy_gradient_with_class_probabilities(data, reduction):
     logits, probs = data

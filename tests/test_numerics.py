@@ -174,6 +174,7 @@ def bce_with_logits_ref(s, y):
     return np.array([max(a, 0.0) - a * b + math.log1p(math.exp(-abs(a))) for a, b in zip(s, y)])
 
 
+@pytest.mark.exercise_bce_with_logits
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_bce_with_logits_at_huge_logits(dtype):
     """A confident wrong logit costs |s| = 1e4; a confident right one costs 0."""

@@ -19,6 +19,7 @@ def _perturbed(x, positions, rng):
     return x
 
 
+@pytest.mark.exercise_pixelcnn_mask
 def test_the_mask_picture():
     assert causal_mask(5, "A").astype(int).tolist() == [
         [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
@@ -26,6 +27,7 @@ def test_the_mask_picture():
     assert b[2, 2] == 1 and (b - causal_mask(5, "A")).sum() == 1
 
 
+@pytest.mark.exercise_pixelcnn_mask
 @pytest.mark.parametrize("mask_type", ["A", "B"])
 def test_masked_conv_output_i_never_depends_on_later_inputs(mask_type):
     """Type A: output i ignores inputs at positions >= i; type B: at positions > i. And it
@@ -49,6 +51,7 @@ def test_masked_conv_output_i_never_depends_on_later_inputs(mask_type):
             assert np.abs(y_self[:, :, r, c] - y[:, :, r, c]).max() > 1e-4
 
 
+@pytest.mark.exercise_pixelcnn_mask
 def test_masked_taps_get_no_gradient():
     mg.manual_seed(0)
     layer = MaskedConv2d(2, 3, 3, mask_type="A")

@@ -90,6 +90,7 @@ def check_backward_is_differentiable(fn, x, out_shape):
 
 
 @pytest.mark.exercise_im2col
+@pytest.mark.exercise_max_pool_backward
 @covers(ops.MaxPool2d, ops.MaxPool2dBackward)
 @given(pool_cases(unique=True), st.booleans())  # distinct values: no ties, so no kinks
 def test_max_pool2d(case, int_args):
@@ -260,6 +261,7 @@ def test_max_pool2d_tiling_windows_take_the_fast_backward(shape, kernel, kernels
         _check_max_pool_against_the_loop(shape, kernel)
 
 
+@pytest.mark.exercise_max_pool_backward
 def test_max_pool2d_reference_backward_runs_add_windows(monkeypatch):
     from minigen.ops import pooling
     calls = []

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minigen.assignments.catalog import Exercise, exercise_of_region, select
-from minigen.assignments.regions import (MarkerError, Region, blank_notebook, blank_text,
-                                         find_regions, notebook_regions, read_source,
-                                         region_contract)
+from minigen.assignments.regions import (MarkerError, Region, blank_notebook, find_regions,
+                                         notebook_regions, read_source, region_code,
+                                         region_contract, replace_regions, stub)
 
 MANIFEST = "assignment.json"  # written at the root of a student copy
 # Skipped by the walk used outside a git checkout (what .gitignore ignores).
@@ -127,13 +127,16 @@ def scan(root: Path, files: list[str] | None = None) -> dict[str, list[Region]]:
 
 
 def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
-          source_dir: str | os.PathLike | None = None) -> BuildResult:
+          source_dir: str | os.PathLike | None = None, debugging: bool = False) -> BuildResult:
     """Write a student copy of the repository to ``out_dir`` (a new or empty folder).
 
     Args:
         out_dir: where to write the copy.
-        only: the exercises to blank (ids, or one comma-separated string); default: all.
+        only: the exercises to blank, or bugs to plant (ids, or one comma-separated string);
+            default: every exercise to write (every bug of the workbook with ``debugging``).
         source_dir: the repository to copy; default: the one this package comes from.
+        debugging: the "find the bug" workbook: plant each bug (``Exercise.bug``: one wrong
+            line in its exercise's region) instead of blanking.
 
     Returns a ``BuildResult``. Raises ``MarkerError`` for a bad marker anywhere in the
     repository and ``BuildError`` when the copy cannot be written as asked; in both cases
@@ -141,16 +144,17 @@ def build(out_dir: str | os.PathLike, only: str | list[str] | None = None,
     """
     root = Path(source_dir).resolve() if source_dir is not None else repository_root()
     try:
-        chosen = select(only)
+        chosen = select(only, debugging)
     except ValueError as err:
         raise BuildError(str(err)) from None
     files = list_files(root)
     regions = scan(root, files)
-    chosen_ids = {rid for e in chosen for rid in e.region_ids}
-    blank = {rel: [r for r in rs if r.region_id in chosen_ids] for rel, rs in regions.items()}
+    owner = _owners(chosen)
+    blank = {rel: [r for r in rs if r.region_id in owner] for rel, rs in regions.items()}
     blank = {rel: rs for rel, rs in blank.items() if rs}
     _check_every_exercise_found(chosen, blank, root)
-    texts = {rel: _blanked(root, rel, rs) for rel, rs in blank.items()}  # all checked first
+    _check_bugs(chosen, blank, root)
+    texts = {rel: _blanked(root, rel, rs, owner) for rel, rs in blank.items()}  # checked first
     reference_kernels = any(e.needs_reference_kernels for e in chosen)
     if reference_kernels:
         texts[SWITCH_FILE] = _reference_kernels_on(root, texts.get(SWITCH_FILE))
@@ -181,6 +185,30 @@ def write_tree(root: Path, files: list[str], out: Path, texts: dict[str, str]) -
         else:
             shutil.copy2(root / rel, target, follow_symlinks=False)
     return out
+
+
+def _owners(chosen: list[Exercise]) -> dict[str, Exercise]:
+    """The chosen exercise of each region id to edit; an error where two chosen exercises
+    share a region (a bug and the exercise it is planted in)."""
+    owner: dict[str, Exercise] = {}
+    for e in chosen:
+        for rid in e.region_ids:
+            if rid in owner:
+                raise BuildError(f"{owner[rid].id} and {e.id} both edit the region {rid}: "
+                                 "choose one of them")
+            owner[rid] = e
+    return owner
+
+
+def _check_bugs(chosen: list[Exercise], blank: dict[str, list[Region]], root: Path) -> None:
+    """Each planted bug's solution line occurs exactly once in its exercise's Python regions."""
+    for e in (e for e in chosen if e.bug):
+        codes = [region_code(read_source(root / rel), r) for rel, rs in blank.items()
+                 for r in rs if r.region_id in e.region_ids and r.cell is None]
+        found = sum(code.count(e.bug[0]) for code in codes)
+        if found != 1:
+            raise BuildError(f"bug {e.id}: its line {e.bug[0]!r} occurs {found} times in the "
+                             f"regions of {e.fixes}, not once; update the catalogue")
 
 
 def _check_every_exercise_found(chosen: list[Exercise], blank: dict[str, list[Region]],
@@ -219,8 +247,9 @@ def _contract(region: Region, text: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _blanked(root: Path, rel: str, regions: list[Region]) -> str:
-    """The blanked text of one file, checked to still be valid Python."""
+def _blanked(root: Path, rel: str, regions: list[Region], owner: dict[str, Exercise]) -> str:
+    """The text of one file with its regions blanked (or, for a planted bug, with the bug's
+    line swapped in), checked to still be valid Python."""
     text = read_source(root / rel)
     if rel.endswith(".ipynb"):
         new = blank_notebook(text, regions, _message, _contract)
@@ -229,7 +258,13 @@ def _blanked(root: Path, rel: str, regions: list[Region]) -> str:
                    "".join(json.loads(text)["cells"][k]["source"]))
                   for k in sorted({r.cell for r in regions})]
     else:
-        new = blank_text(text, regions, _message, lambda r: _contract(r, text))
+        lines = text.splitlines(keepends=True)
+        codes = []
+        for r in regions:
+            bug = owner[r.region_id].bug
+            codes.append((r, region_code(text, r).replace(*bug) if bug else
+                          stub(lines, r, _message(r), _contract(r, text))))
+        new = replace_regions(text, codes)
         checks = [(rel, new, text)]
     for where, blanked, original in checks:
         try:

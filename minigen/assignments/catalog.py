@@ -51,6 +51,9 @@ class Exercise:
         contract: what its code must do for the code around it, where the source does not
             say it (the builder writes, above each blanked region, what the region must
             return or define, read from the source, and then this).
+        fixes, bug: for the "find the bug" workbook: the exercise whose regions hold the
+            planted bug (its tests grade the fix), and the bug as (a line of the solution,
+            the wrong line that replaces it in the copy).
         regions: extra region ids that belong to this exercise besides ``id``.
         notebook: the notebook that holds and checks it, for a notebook exercise; None for
             an exercise in minigen's source, graded by its pytest marker.
@@ -72,6 +75,8 @@ class Exercise:
     section: str = ""
     uses: tuple[str, ...] = ()
     contract: str = ""
+    fixes: str | None = None
+    bug: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not self.id.isidentifier():
@@ -82,13 +87,27 @@ class Exercise:
 
     @property
     def region_ids(self) -> tuple[str, ...]:
-        """Every region id that belongs to this exercise (its own id first)."""
+        """Every region id that belongs to this exercise (its own id first; for a planted
+        bug, the regions of the exercise it fixes)."""
+        if self.fixes:
+            return get_exercise(self.fixes).region_ids
         return (self.id,) + tuple(r for r in self.regions if r != self.id)
 
     @property
     def marker(self) -> str | None:
         """The pytest marker of the tests that grade it; None for a notebook exercise."""
+        if self.fixes:
+            return get_exercise(self.fixes).marker
         return None if self.notebook else MARKER_PREFIX + self.id
+
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        """The graded exercises whose failure can fail this one in a student's own copy:
+        ``uses``, or for a planted bug the bugs planted in what its exercise uses."""
+        if not self.fixes:
+            return self.uses
+        used = get_exercise(self.fixes).uses
+        return tuple(e.id for e in CATALOG if e.fixes in used)
 
     @property
     def max_points(self) -> float:
@@ -125,6 +144,9 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("sum_backward", "the backward of Sum: spread ∂L/∂y back over the summed axes",
              2, ENGINE, section="5. Broadcasting: gradients are summed back",
              uses=("mul_backward",)),
+    Exercise("broadcast_sum", "sum_to: sum a gradient back over the axes that broadcasting "
+             "added or stretched", 2, ENGINE, section="5. Broadcasting: gradients are summed "
+             "back", uses=("mul_backward", "sum_backward")),
     Exercise("getitem_backward", "the backward of indexing x[index]: a scatter-add "
              "(GetItem.backward and ScatterAdd.forward)", 2, ENGINE,
              section="4. A `Function`: forward and backward of one op", uses=("sum_backward",)),
@@ -135,6 +157,17 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE,
              needs_reference_kernels=True, section="6. Convolution as im2col plus a matrix "
              "product", uses=_CORE + ("im2col",)),
+    Exercise("conv2d_forward", "conv2d's forward: im2col, then one matrix product per group",
+             2, ENGINE, needs_reference_kernels=True,
+             section="6. Convolution as im2col plus a matrix product",
+             uses=_CORE + ("im2col", "col2im")),
+    Exercise("max_pool_backward", "max pooling's backward: route each window's gradient to "
+             "its winner (a col2im of masked taps)", 2, ENGINE, needs_reference_kernels=True,
+             section="6. Convolution as im2col plus a matrix product",
+             uses=_CORE + ("col2im",)),
+    Exercise("softmax_cross_entropy_backward", "the backward of logsumexp, ∂/∂x = softmax: "
+             "it makes cross-entropy's gradient softmax(s) − onehot(y)", 2, VQ_VAE,
+             section="7. Generating: random codes, then a learned prior", uses=_CORE),
     # ---- lecture 2, gradient checking: the notebook's own exercises
     Exercise("softplus", "the backward of softplus, and the line of minigen that computes it",
              1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING,
@@ -162,6 +195,11 @@ CATALOG: tuple[Exercise, ...] = (
              section="1. Two losses", uses=_CORE),
     Exercise("kl_divergence", "KL(N(μ, σ²) || N(0, I)) from μ and log σ², with reductions",
              2, VAE, section="1. Two losses", uses=_CORE),
+    Exercise("bce_with_logits", "binary cross-entropy from logits in its stable form, "
+             "softplus(s) − y·s", 1, VAE, section="1. Two losses", uses=_CORE),
+    Exercise("elbo", "the negative ELBO: the summed reconstruction term plus β · KL, means "
+             "over the images", 2, VAE, section="1. Two losses",
+             uses=_CORE + ("kl_divergence", "bce_with_logits")),
     Exercise("straight_through", "the backward of the straight-through estimator", 1, VQ_VAE,
              section="3. Three losses, and where each gradient goes",
              uses=_CORE + ("getitem_backward", "vq_losses")),
@@ -175,17 +213,50 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("lsgan_losses", "the least-squares GAN losses", 1, CYCLEGAN,
              section="6. The losses: competition and cooperation",
              uses=_CORE + ("gan_losses",)),
+    Exercise("gradient_penalty", "the WGAN-GP gradient penalty on random interpolates "
+             "(a gradient that is differentiated again)", 2, GAN,
+             section="9. The Wasserstein critic with gradient penalty",
+             uses=_CORE + ("matmul_backward",)),
+    Exercise("image_pool", "CycleGAN's image pool: fill it, then swap half of the fakes for "
+             "stored ones", 1, CYCLEGAN, section="7. Training",
+             contract="return a batch shaped like images; draw the choices from self._rng"),
     Exercise("cyclegan_losses", "CycleGAN's cycle-consistency and identity losses (L1)", 1,
              CYCLEGAN, section="6. The losses: competition and cooperation",
              uses=_CORE + ("lsgan_losses", "cyclegan_objective")),
     Exercise("cyclegan_objective", "CycleGAN's generator objective: LSGAN + λ_cyc cycle + "
              "λ_id identity", 2, CYCLEGAN, section="6. The losses: competition and cooperation",
              uses=("lsgan_losses", "cyclegan_losses")),
+    Exercise("pixelcnn_mask", "PixelCNN's causal masks: A and B, and the gated stacks' V, "
+             "HA, HB", 2, VQ_VAE, section="7. Generating: random codes, then a learned prior"),
+    # ---- the "find the bug" workbook (minigen assignment build --debugging): in the copy,
+    # ---- the region runs one subtly wrong line; gradcheck finds it, the tests grade the fix
+    Exercise("bug_matmul_transpose", "find and fix the bug in MatMul's backward", 2, ENGINE,
+             section="5. Broadcasting: gradients are summed back", fixes="matmul_backward",
+             bug=("grad_a = matmul(grad, _swap_last(b))", "grad_a = matmul(grad, b)")),
+    Exercise("bug_broadcast_sum", "find and fix the bug in sum_to (the engine's sum over "
+             "broadcast axes)", 2, ENGINE, section="5. Broadcasting: gradients are summed back",
+             fixes="broadcast_sum",
+             bug=("    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)\n"
+                  "                                      if s == 1 and x.shape[lead + i] != 1)",
+                  "    axes = tuple(range(lead))")),
+    Exercise("bug_kl_sign", "find and fix the bug in the KL divergence", 1, VAE,
+             section="1. Two losses", fixes="kl_divergence",
+             bug=("1 + logvar - mu * mu - exp(logvar)", "1 + logvar + mu * mu - exp(logvar)")),
+    Exercise("bug_instance_norm_factor", "find and fix the bug in instance norm's backward", 3,
+             CYCLEGAN, section="4. The ResNet generator, stage by stage",
+             fixes="instance_norm_backward",
+             bug=("return (grad - mean_g - x_hat * mean_g_x_hat) / sigma",
+                  "return (grad - mean_g - 2 * x_hat * mean_g_x_hat) / sigma")),
+    Exercise("bug_col2im_off_by_one", "find and fix the bug in col2im (add_windows)", 2, ENGINE,
+             section="6. Convolution as im2col plus a matrix product", fixes="col2im",
+             needs_reference_kernels=True,
+             bug=("    for i in range(kh):", "    for i in range(kh - 1):")),
 )
 
 
 def list_exercises() -> list[Exercise]:
-    """Every exercise of the catalogue, in the order of the course."""
+    """Every exercise of the catalogue, in the order of the course (the workbook's planted
+    bugs included)."""
     return list(CATALOG)
 
 
@@ -200,16 +271,18 @@ def get_exercise(exercise_id: str) -> Exercise:
 def exercise_of_region(region_id: str) -> Exercise | None:
     """The exercise a ``# BEGIN SOLUTION <region_id>`` belongs to, or None if none does."""
     for exercise in CATALOG:
-        if region_id in exercise.region_ids:
+        if not exercise.fixes and region_id in exercise.region_ids:
             return exercise
     return None
 
 
-def select(only: str | list[str] | tuple[str, ...] | None) -> list[Exercise]:
+def select(only: str | list[str] | tuple[str, ...] | None,
+           debugging: bool = False) -> list[Exercise]:
     """The exercises named by ``only`` (ids, or one comma-separated string), in catalogue
-    order; all of them when ``only`` is None. Unknown or repeated ids are an error."""
+    order; when ``only`` is None, every exercise to write (or, with ``debugging``, every
+    planted bug of the workbook). Unknown or repeated ids are an error."""
     if only is None:
-        return list(CATALOG)
+        return [e for e in CATALOG if bool(e.fixes) == debugging]
     ids = [i.strip() for i in only.split(",")] if isinstance(only, str) else [str(i) for i in only]
     ids = [i for i in ids if i]
     if not ids:

@@ -5,7 +5,9 @@ For every exercise, a grade is honest when
 1. the repository itself (the solutions) scores full points: its tests pass; and
 2. a copy that blanks only this exercise scores 0, each failure being the
    ``NotImplementedError`` that names it: no test passes without the student's code, and
-   none fails for another reason.
+   none fails for another reason;
+3. for a planted bug of the "find the bug" workbook: a copy with only that bug fails some
+   of its exercise's tests (the tests catch it).
 
 ``check`` builds one such copy per exercise and grades it (about 3 s each), so run it
 after adding an exercise or marking tests (``minigen assignment check``).
@@ -32,7 +34,7 @@ def check(only: str | list[str] | None = None, source_dir: str | os.PathLike | N
     """
     root = Path(source_dir).resolve() if source_dir is not None else repository_root()
     reference = Reference(root)
-    exercises = select(only)
+    exercises = select(only) + (select(None, debugging=True) if only is None else [])
     problems: list[str] = []
     solution = grade(root, only=[e.id for e in exercises], timeout=timeout, reference=reference)
     problems.extend(f"the repository: {error}" for error in solution.errors)
@@ -48,10 +50,16 @@ def check(only: str | list[str] | None = None, source_dir: str | os.PathLike | N
                             f"{score.total} tests, e.g. {first['test']}: {first['message']}")
     with tempfile.TemporaryDirectory(prefix="minigen-check-") as tmp:
         for e in exercises:
-            copy = build(Path(tmp) / e.id, only=[e.id], source_dir=root).out_dir
+            copy = build(Path(tmp) / e.id, only=[e.id], source_dir=root,
+                         debugging=bool(e.fixes)).out_dir
             report = grade(copy, only=[e.id], timeout=timeout, reference=reference)
             problems.extend(f"{e.id} blanked: {error}" for error in report.errors)
             score = report.score(e.id)
+            if e.bug:
+                if score.passed == score.total:
+                    problems.append(f"{e.id}: the planted bug passes all {score.total} tests of "
+                                    f"{e.fixes}: they do not catch it")
+                continue
             if score.passed_tests:
                 problems.append(f"{e.id}: {len(score.passed_tests)} of its tests pass without its "
                                 f"solution, so they grade nothing: "

@@ -1,7 +1,7 @@
 """The ``minigen assignment`` command: list, build and grade homework assignments.
 
     minigen assignment list
-    minigen assignment build --out DIR [--only ID1,ID2] [--source REPO]
+    minigen assignment build --out DIR [--only ID1,ID2] [--source REPO] [--debugging]
     minigen assignment grade [SUBMISSION] [--reference REPO] [--json FILE] [--report FILE]
                              [--only ID1,ID2] [--timeout SECONDS] [--jobs N] [-v]
     minigen assignment grade submissions/* --gradebook grades.csv [--reports DIR]
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="blank only these exercises (default: all)")
     b.add_argument("--source", type=Path, default=None, metavar="REPO",
                    help="the repository to copy (default: the one minigen is imported from)")
+    b.add_argument("--debugging", action="store_true",
+                   help="the 'find the bug' workbook: plant subtly wrong lines (default: every "
+                        "bug of the catalogue) instead of blanking solutions")
     g = commands.add_parser(
         "grade", help="grade submissions, one exercise at a time, in pristine trees",
         description="Take from each submission only the code inside its exercise regions, "
@@ -123,16 +126,17 @@ def _list() -> int:
     for e in exercises:
         places = [w for rid in e.region_ids for w in where.get(rid, [])]
         print(f"{e.id:<{width}}  {e.difficulty:^10}  {e.graded_by}")
-        print(f"    {e.title} — {e.lecture}")
+        print(f"    {e.title} — {e.where_taught}")
         if places:
             print(f"    in {places[0]}" + (f" (+{len(places) - 1} more)" if len(places) > 1 else ""))
     return 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    result = build(args.out, only=args.only, source_dir=args.source)
+    result = build(args.out, only=args.only, source_dir=args.source, debugging=args.debugging)
+    done = "with a bug planted" if args.debugging else "blanked"
     print(f"Wrote a student copy to {result.out_dir}: {result.files} files, "
-          f"{len(result.regions)} regions blanked for {len(result.exercises)} exercises.")
+          f"{len(result.regions)} regions {done} for {len(result.exercises)} exercises.")
     for r in result.regions:
         print(f"  {r.region_id:<22} {r.where}")
     if result.reference_kernels:

@@ -24,7 +24,7 @@ Each exercise ends in one status:
 * ``invalid``: the code could not be graded (markers gone, a syntax error, code that the
   screening refuses): 0 points and the reason.
 
-For a failing exercise whose dependencies (``Exercise.uses``) also fail, the report adds
+For a failing exercise whose dependencies (``Exercise.dependencies``) also fail, the report adds
 "your <id> also fails: fix it first": in the student's own copy, those failures cascade.
 """
 from __future__ import annotations
@@ -458,7 +458,7 @@ def _add_dependency_notes(scores: list[ExerciseScore]) -> None:
     for s in scores:
         if s.status == "passed":
             continue
-        for used in get_exercise(s.id).uses:
+        for used in get_exercise(s.id).dependencies:
             if used in by_id and by_id[used].status != "passed":
                 s.notes.append(f"your {used} also fails: fix it first (in your own copy, "
                                f"{s.id}'s tests run through it)")

@@ -134,17 +134,21 @@ def blank_text(text: str, regions: list[Region], message: Callable[[Region], str
     ``raise NotImplementedError(message(region))`` at the region's indentation, after the
     comment ``# Your code: <contract(region)>`` where that is not empty."""
     lines = text.splitlines(keepends=True)
-    codes = []
-    for region in regions:
-        begin_line = lines[region.begin - 1]
-        newline = begin_line[len(begin_line.rstrip("\r\n")):] or "\n"
-        said = contract(region) if contract is not None else ""
-        comment = textwrap.wrap(f"Your code: {said}.", width=max(40, 92 - len(region.indent)),
-                                initial_indent="# ", subsequent_indent="#   ") if said else []
-        codes.append((region, "".join(f"{region.indent}{line}{newline}" for line in comment)
-                      + f"{region.indent}raise NotImplementedError({_string(message(region))})"
-                        f"{newline}"))
-    return replace_regions(text, codes)
+    return replace_regions(text, [(region, stub(lines, region, message(region), contract(region)
+                                                if contract is not None else ""))
+                                  for region in regions])
+
+
+def stub(lines: list[str], region: Region, message: str, contract: str = "") -> str:
+    """The code that replaces a blanked region (``lines``: its text's lines, newlines
+    kept): the comment ``# Your code: <contract>.`` where given, then
+    ``raise NotImplementedError(message)``, at the region's indentation."""
+    begin_line = lines[region.begin - 1]
+    newline = begin_line[len(begin_line.rstrip("\r\n")):] or "\n"
+    comment = textwrap.wrap(f"Your code: {contract}.", width=max(40, 92 - len(region.indent)),
+                            initial_indent="# ", subsequent_indent="#   ") if contract else []
+    return ("".join(f"{region.indent}{line}{newline}" for line in comment)
+            + f"{region.indent}raise NotImplementedError({_string(message)}){newline}")
 
 
 def region_contract(text: str, region: Region) -> str:

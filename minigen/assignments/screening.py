@@ -36,7 +36,7 @@ PROTECTED_MODULES = ("minigen.gradient_check", "minigen.testing", "minigen.assig
 _PROTECTED_PARTS = {"gradient_check", "testing", "assignments"}  # also numpy.testing, ..testing
 FORBIDDEN_NAMES = frozenset({
     "exec", "eval", "compile", "open", "__import__", "globals", "locals", "vars", "setattr",
-    "delattr", "getattr", "breakpoint", "input", "exit", "quit", "help", "memoryview",
+    "delattr", "getattr", "breakpoint", "exit", "quit", "help", "memoryview",
     "__builtins__", "__loader__", "__spec__", "SystemExit", "KeyboardInterrupt",
     "GeneratorExit", "BaseException",
     "os", "sys", "subprocess", "shutil", "pathlib", "io", "builtins", "importlib", "ctypes",

@@ -88,7 +88,10 @@ def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
     """
     input, target = as_tensors(input, target)
     _same_shape("binary_cross_entropy_with_logits", input, target)
-    return apply_reduction(softplus(input) - target * input, reduction, "binary_cross_entropy_with_logits")
+    # BEGIN SOLUTION bce_with_logits
+    per_element = softplus(input) - target * input  # softplus(s) - y·s, finite for any s
+    # END SOLUTION
+    return apply_reduction(per_element, reduction, "binary_cross_entropy_with_logits")
 
 
 def _class_targets(name: str, input: Tensor, target: Any, what: str) -> Tensor:  # noqa: A002

@@ -100,6 +100,7 @@ class ImagePool:
         images = as_tensor(images).detach()  # the pool keeps values, never graphs
         if self.size == 0:
             return images
+        # BEGIN SOLUTION image_pool
         out = []
         for i in range(images.shape[0]):
             image = images[i]
@@ -113,6 +114,7 @@ class ImagePool:
             else:
                 out.append(image)
         return stack(out, axis=0)
+        # END SOLUTION
 
     def state_dict(self) -> dict[str, Any]:
         """``{"images": (K, ...) array}``, the K ≤ size stored images (K = 0: shape (0,))."""

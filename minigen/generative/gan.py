@@ -102,9 +102,11 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Any, fake: Any,
         rng = backend.rng(backend.array_module(real.data))
         eps = Tensor(rng.random((n,) + (1,) * (real.ndim - 1)).astype(real.dtype))
     eps = as_tensor(eps).detach()
+    # BEGIN SOLUTION gradient_penalty
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_()       # (N, ...)
     scores = critic(x_hat)
     (g,) = grad(sum(scores), x_hat, create_graph=True)                       # ∇_x̂ f, (N, ...)
     axes = tuple(range(1, g.ndim))
     norms = sqrt(sum(g * g, axis=axes) + 1e-12)                               # ||∇f|| per sample
     return lambda_ * mean((norms - 1) * (norms - 1))
+    # END SOLUTION

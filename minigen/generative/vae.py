@@ -112,6 +112,7 @@ def elbo_loss(logits: Any, x: Any, mu: Any, logvar: Any, beta: float = 1.0,
     if logits.shape != x.shape:
         raise ValueError(f"elbo_loss: logits shape {logits.shape} and x shape {x.shape} differ")
     checks.one_of("elbo_loss", "likelihood", likelihood, ("bernoulli", "gaussian"))
+    # BEGIN SOLUTION elbo
     if likelihood == "bernoulli":
         per_pixel = binary_cross_entropy_with_logits(logits, x, reduction="none")
     else:
@@ -120,6 +121,7 @@ def elbo_loss(logits: Any, x: Any, mu: Any, logvar: Any, beta: float = 1.0,
     reconstruction = sum(per_pixel) * (1.0 / n)      # Σ over pixels, mean over images
     kl = kl_divergence(mu, logvar, reduction="mean")  # Σ over latents, mean over images
     return ELBO(loss=reconstruction + kl * beta, reconstruction=reconstruction, kl=kl)
+    # END SOLUTION
 
 
 def gaussian_log_density(z: Any, mu: Any, logvar: Any) -> Tensor:

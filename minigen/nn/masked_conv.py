@@ -61,6 +61,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> Any:
         raise ValueError(f"MaskedConv2d: kernel_size must be an odd positive integer (the "
                          f"output position is the centre), got {kernel_size!r}")
     xp = backend.xp
+    # BEGIN SOLUTION pixelcnn_mask
     mask = xp.zeros((kernel_size, kernel_size), dtype=backend.get_default_dtype())
     centre = kernel_size // 2
     if mask_type in ("A", "B", "V"):
@@ -72,6 +73,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> Any:
     if mask_type in ("B", "HB"):
         mask[centre, centre] = 1                  # and the centre itself
     return mask
+    # END SOLUTION
 
 
 class MaskedConv2d(Conv2d):
