@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from minigen.assignments import build, grade
+from minigen.assignments import BuildError, build, grade
 from minigen.assignments import grader as grader_module
 from minigen.assignments.builder import MANIFEST, scan
 from minigen.assignments.catalog import CATALOG, get_exercise
@@ -368,3 +368,32 @@ def test_every_exercise_points_at_an_existing_lecture_section():
                     for line in "".join(c["source"]).splitlines() if line.startswith("## ")}
         assert e.section in headings, (e.id, e.section)
         assert all(get_exercise(u) for u in e.uses)
+
+
+# ---------------------------------------------------------------- the "find the bug" workbook
+def test_the_debugging_workbook_plants_each_bug_and_grades_the_fix(tmp_path, reference):
+    copy = build(tmp_path / "bugs", source_dir=ROOT, debugging=True)
+    bugs = [e for e in CATALOG if e.fixes]
+    assert copy.exercises == [e.id for e in bugs] and len(bugs) >= 5
+    assert json.loads((copy.out_dir / MANIFEST).read_text())["exercises"] == copy.exercises
+    for e in bugs:  # each wrong line is in the copy, its right line is not
+        rel = next(r.path for r in copy.regions if r.region_id in e.region_ids)
+        text = (copy.out_dir / rel).read_text(encoding="utf-8")
+        assert e.bug[1] in text and e.bug[0] not in text, e.id
+        lines = text.splitlines(keepends=True)
+        assert "NotImplementedError" not in "".join(
+            "".join(lines[r.begin:r.end - 1])
+            for r in find_regions(text, rel) if r.region_id in e.region_ids)
+    # Graded like any exercise: the planted KL sign fails, the student's fix passes.
+    planted = graded(copy.out_dir, reference, only="bug_kl_sign").score("bug_kl_sign")
+    assert planted.status == "failed" and planted.points < planted.max_points
+    vae = copy.out_dir / VAE
+    bug = get_exercise("bug_kl_sign").bug
+    vae.write_text(vae.read_text(encoding="utf-8").replace(bug[1], bug[0]), encoding="utf-8")
+    fixed = graded(copy.out_dir, reference, only="bug_kl_sign").score("bug_kl_sign")
+    assert (fixed.status, fixed.points) == ("passed", fixed.max_points)
+
+
+def test_a_bug_and_its_exercise_cannot_share_a_copy(tmp_path):
+    with pytest.raises(BuildError, match="kl_divergence and bug_kl_sign both edit the region"):
+        build(tmp_path / "x", only="kl_divergence,bug_kl_sign", source_dir=ROOT)
