@@ -199,6 +199,33 @@ def test_an_endless_loop_times_out_and_its_whole_process_tree_ends(tmp_path, ref
         assert _processes_with("987.654") == []
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "killpg"),
+                    reason="needs /proc and process groups")
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_grading_ends_every_process_it_started(tmp_path, how):
+    import signal
+    import time
+    sub = mul(tmp_path / "loop", "        while True:\n            pass\n")
+    scratch = tmp_path / "grader-tmp-7c1f"   # the grader's temporary folder: in every run's paths
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch), PYTHONPATH=str(ROOT), CI="1")
+    grader = subprocess.Popen([sys.executable, "-m", "minigen.assignments", "grade", str(sub),
+                               "--only", "mul_backward", "--reference", str(ROOT),
+                               "--timeout", "300"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _processes_with("--exercise-report") or not [
+            p for p in _processes_with(str(scratch)) if int(p) != grader.pid]:
+        assert time.monotonic() < deadline and grader.poll() is None, "the tests never started"
+        time.sleep(0.2)
+    time.sleep(1.0)  # pytest is inside the endless loop now
+    grader.send_signal(getattr(signal, how))
+    out, err = grader.communicate(timeout=60)
+    assert grader.returncode == 130 and "every grading process was ended" in err, (out, err)
+    time.sleep(0.5)
+    assert _processes_with(str(scratch)) == []
+
+
 def test_a_submissions_tests_conftest_and_other_files_do_not_count(tmp_path, reference):
     blank = build(tmp_path / "copy", only="mul_backward", source_dir=ROOT).out_dir
     (blank / "tests" / "conftest.py").write_text(

@@ -131,19 +131,20 @@ class Exercise:
         return f"{self.lecture}, section '{self.section}'" if self.section else self.lecture
 
 
-# The two ops every backward pass runs through (a gradient is multiplied, then summed over
-# broadcast axes): nearly every exercise's tests use them.
-_CORE = ("mul_backward", "sum_backward")
+# What nearly every backward pass runs through (a gradient is multiplied, summed, and summed
+# back over broadcast axes). Each exercise's ``uses`` below was measured: its tests run on
+# the solutions in a tree with only that other exercise blanked, and fail.
+_CORE = ("mul_backward", "sum_backward", "broadcast_sum")
 
 CATALOG: tuple[Exercise, ...] = (
     # ---- lecture 1, the engine: backward passes of the basic ops
     Exercise("mul_backward", "the backward of Mul, y = a · b (product rule)", 1, ENGINE,
-             section="4. A `Function`: forward and backward of one op", uses=("sum_backward",)),
+             section="4. A `Function`: forward and backward of one op", uses=("sum_backward", "broadcast_sum")),
     Exercise("matmul_backward", "the backward of MatMul, Y = A @ B (batched)", 2, ENGINE,
              section="5. Broadcasting: gradients are summed back", uses=_CORE),
     Exercise("sum_backward", "the backward of Sum: spread ∂L/∂y back over the summed axes",
              2, ENGINE, section="5. Broadcasting: gradients are summed back",
-             uses=("mul_backward",)),
+             uses=("mul_backward", "broadcast_sum")),
     Exercise("broadcast_sum", "sum_to: sum a gradient back over the axes that broadcasting "
              "added or stretched", 2, ENGINE, section="5. Broadcasting: gradients are summed "
              "back", uses=("mul_backward", "sum_backward")),
@@ -153,21 +154,21 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("im2col", "im2col: every convolution window as a strided view (sliding_windows)",
              3, ENGINE, needs_reference_kernels=True,
              section="6. Convolution as im2col plus a matrix product",
-             uses=_CORE + ("col2im",)),
+             uses=_CORE + ("col2im", "conv2d_forward", "max_pool_backward")),
     Exercise("col2im", "col2im: add the windows back onto the image (add_windows)", 2, ENGINE,
              needs_reference_kernels=True, section="6. Convolution as im2col plus a matrix "
-             "product", uses=_CORE + ("im2col",)),
+             "product", uses=_CORE + ("im2col", "conv2d_forward")),
     Exercise("conv2d_forward", "conv2d's forward: im2col, then one matrix product per group",
              2, ENGINE, needs_reference_kernels=True,
              section="6. Convolution as im2col plus a matrix product",
-             uses=_CORE + ("im2col", "col2im")),
+             uses=("broadcast_sum", "im2col", "col2im")),
     Exercise("max_pool_backward", "max pooling's backward: route each window's gradient to "
              "its winner (a col2im of masked taps)", 2, ENGINE, needs_reference_kernels=True,
              section="6. Convolution as im2col plus a matrix product",
-             uses=_CORE + ("col2im",)),
+             uses=("sum_backward", "im2col", "col2im")),
     Exercise("softmax_cross_entropy_backward", "the backward of logsumexp, ∂/∂x = softmax: "
              "it makes cross-entropy's gradient softmax(s) − onehot(y)", 2, VQ_VAE,
-             section="7. Generating: random codes, then a learned prior", uses=_CORE),
+             section="7. Generating: random codes, then a learned prior", uses=_CORE + ("getitem_backward",)),
     # ---- lecture 2, gradient checking: the notebook's own exercises
     Exercise("softplus", "the backward of softplus, and the line of minigen that computes it",
              1, GRADIENT_CHECKING, regions=("softplus-minigen",), notebook=GRADIENT_CHECKING,
@@ -194,12 +195,12 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("reparameterize", "the reparameterization trick z = μ + σ ⊙ ε", 1, VAE,
              section="1. Two losses", uses=_CORE),
     Exercise("kl_divergence", "KL(N(μ, σ²) || N(0, I)) from μ and log σ², with reductions",
-             2, VAE, section="1. Two losses", uses=_CORE),
+             2, VAE, section="1. Two losses", uses=_CORE + ("bce_with_logits", "elbo")),
     Exercise("bce_with_logits", "binary cross-entropy from logits in its stable form, "
-             "softplus(s) − y·s", 1, VAE, section="1. Two losses", uses=_CORE),
+             "softplus(s) − y·s", 1, VAE, section="1. Two losses", uses=("mul_backward", "sum_backward")),
     Exercise("elbo", "the negative ELBO: the summed reconstruction term plus β · KL, means "
              "over the images", 2, VAE, section="1. Two losses",
-             uses=_CORE + ("kl_divergence", "bce_with_logits")),
+             uses=_CORE + ("matmul_backward", "im2col", "col2im", "conv2d_forward", "adam_step", "bce_with_logits", "reparameterize", "kl_divergence")),
     Exercise("straight_through", "the backward of the straight-through estimator", 1, VQ_VAE,
              section="3. Three losses, and where each gradient goes",
              uses=_CORE + ("getitem_backward", "vq_losses")),
@@ -216,7 +217,7 @@ CATALOG: tuple[Exercise, ...] = (
     Exercise("gradient_penalty", "the WGAN-GP gradient penalty on random interpolates "
              "(a gradient that is differentiated again)", 2, GAN,
              section="9. The Wasserstein critic with gradient penalty",
-             uses=_CORE + ("matmul_backward",)),
+             uses=_CORE + ("matmul_backward", "im2col", "col2im", "conv2d_forward")),
     Exercise("image_pool", "CycleGAN's image pool: fill it, then swap half of the fakes for "
              "stored ones", 1, CYCLEGAN, section="7. Training",
              contract="return a batch shaped like images; draw the choices from self._rng"),
@@ -227,7 +228,8 @@ CATALOG: tuple[Exercise, ...] = (
              "λ_id identity", 2, CYCLEGAN, section="6. The losses: competition and cooperation",
              uses=("lsgan_losses", "cyclegan_losses")),
     Exercise("pixelcnn_mask", "PixelCNN's causal masks: A and B, and the gated stacks' V, "
-             "HA, HB", 2, VQ_VAE, section="7. Generating: random codes, then a learned prior"),
+             "HA, HB", 2, VQ_VAE, section="7. Generating: random codes, then a learned prior",
+             uses=_CORE + ("getitem_backward", "im2col", "col2im", "conv2d_forward")),
     # ---- the "find the bug" workbook (minigen assignment build --debugging): in the copy,
     # ---- the region runs one subtly wrong line; gradcheck finds it, the tests grade the fix
     Exercise("bug_matmul_transpose", "find and fix the bug in MatMul's backward", 2, ENGINE,

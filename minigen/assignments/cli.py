@@ -246,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     except BrokenPipeError:      # `minigen assignment list | head -1`: the reader left
         return quiet_exit()
+    except KeyboardInterrupt:    # Ctrl-C, or SIGTERM/SIGHUP while grading
+        print(f"{PROG}: interrupted; every grading process was ended", file=sys.stderr)
+        return 130
     except (BuildError, MarkerError, SubmissionError, ValueError, OSError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1

@@ -140,12 +140,13 @@ class GradeReport:
 def _explain(s: ExerciseScore, failures_shown: int, lines: int) -> list[str]:
     out = [f"{s.id} — {s.status}: {s.reason}"]
     out += [f"  note: {note}" for note in s.notes]
-    for failure in s.failures[:failures_shown]:
+    shown = [f for f in s.failures if f["message"] != s.reason]  # not the reason twice
+    for failure in shown[:failures_shown]:
         out.append(f"  {failure['test']}")
         message = cap(failure["message"], lines=lines)
         out.extend("      " + line for line in message.splitlines())
-    if len(s.failures) > failures_shown:
-        rest = len(s.failures) - failures_shown
+    if len(shown) > failures_shown:
+        rest = len(shown) - failures_shown
         out.append(f"  (+{rest} more failing test{'s' * (rest > 1)}: the full report lists them)")
     out.append(f"  see {get_exercise(s.id).where_taught}")
     return out
@@ -456,7 +457,7 @@ def _score(e: Exercise, status: str, reason: str, passed: list[str] | None = Non
 def _add_dependency_notes(scores: list[ExerciseScore]) -> None:
     by_id = {s.id: s for s in scores}
     for s in scores:
-        if s.status == "passed":
+        if s.status in ("passed", "invalid"):  # an invalid one is not run: nothing cascades
             continue
         for used in get_exercise(s.id).dependencies:
             if used in by_id and by_id[used].status != "passed":

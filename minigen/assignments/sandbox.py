@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import site
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ def environment(tree: Path, scratch: Path, plugin_dir: Path | None = None) -> di
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "VIRTUAL_ENV", "CONDA_PREFIX")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["PYTHONPATH"] = os.pathsep.join([str(tree)] + ([str(plugin_dir)] if plugin_dir else []))
+    env["PYTHONUSERBASE"] = site.getuserbase()  # packages installed with --user stay visible
     env.update(CI="1", MINIGEN_FAST="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                HOME=str(scratch / "home"), TMPDIR=str(scratch / "tmp"),
                MPLCONFIGDIR=str(scratch / "mpl"),
