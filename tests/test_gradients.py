@@ -54,14 +54,18 @@ def test_add_sub_mul(op, values):
     check(fn, [a, b], reference(a, b))
 
 
-# The exercise's own check keeps its counterexamples first-order: no zeros and never a = b
-# (|a| <= 1.5 < 2 <= |b|), where a swapped product rule (∂L/∂a = ∂L/∂y · a) would still be
-# right and only the second derivative would show the bug.
+def nonzero(shape, low, high):
+    """Values with low <= |v| <= high: an exercise's test keeps its counterexamples
+    first-order. At zeros, or with equal operands, a swapped product rule (∂L/∂a = ∂L/∂y ·
+    a) would still be right, and a shrunk example would show only a second-order failure;
+    drawing a with |a| <= 1.5 and b with |b| >= 2 avoids both."""
+    return arrays(shape, low=-high, high=high, avoid=(0.0,), margin=low)
+
+
 @pytest.mark.exercise_mul_backward
 @covers(ops.Mul)
 @given(broadcastable_shapes().flatmap(lambda s: st.tuples(
-    arrays(s[0], low=-1.5, high=1.5, avoid=(0.0,), margin=0.5),
-    arrays(s[1], low=-3.0, high=3.0, avoid=(0.0,), margin=2.0))))
+    nonzero(s[0], 0.5, 1.5), nonzero(s[1], 2.0, 3.0))))
 def test_mul_away_from_degenerate_points(values):
     a, b = values
     assert np.all(np.abs(a) >= 0.5) and np.all(np.abs(b) >= 2.0)
@@ -370,8 +374,8 @@ def test_scatter_add(data):
 def test_matmul_batched(data):
     n, k, m = (data.draw(st.integers(1, 4), label=name) for name in "nkm")
     batch_a, batch_b = data.draw(broadcastable_shapes(max_dims=2, max_side=3), label="batch")
-    a = data.draw(arrays(batch_a + (n, k)), label="a")
-    b = data.draw(arrays(batch_b + (k, m)), label="b")
+    a = data.draw(nonzero(batch_a + (n, k), 0.5, 1.5), label="a")
+    b = data.draw(nonzero(batch_b + (k, m), 2.0, 3.0), label="b")
     check(ops.matmul, [a, b], a @ b)
 
 
@@ -383,6 +387,6 @@ def test_matmul_vectors(data):
     a_shape = data.draw(st.sampled_from([(k,), (3, k)]), label="a")
     b_shape = data.draw(st.sampled_from([(k,), (k, 2)]) if len(a_shape) == 2 else
                         st.sampled_from([(k,), (k, 2), (2, k, 3)]), label="b")
-    a = data.draw(arrays(a_shape), label="a values")
-    b = data.draw(arrays(b_shape), label="b values")
+    a = data.draw(nonzero(a_shape, 0.5, 1.5), label="a values")
+    b = data.draw(nonzero(b_shape, 2.0, 3.0), label="b values")
     check(lambda x, y: x @ y, [a, b], a @ b)

@@ -33,7 +33,7 @@ from minigen.assignments.builder import BuildError, build, repository_root, scan
 from minigen.assignments.catalog import list_exercises, select
 from minigen.assignments.checker import check
 from minigen.assignments.gradebook import SubmissionError, grade_class, unpack
-from minigen.assignments.grader import DEFAULT_TIMEOUT, Reference, grade
+from minigen.assignments.grader import DEFAULT_TIMEOUT, STATUSES, Reference, grade
 from minigen.assignments.regions import MarkerError
 
 PROG = "minigen assignment"
@@ -200,10 +200,9 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _counts(report) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for s in report.scores:
-        counts[s.status] = counts.get(s.status, 0) + 1
-    return counts
+    """How many exercises ended in each status, in the order of ``STATUSES``."""
+    found = [s.status for s in report.scores]
+    return {status: found.count(status) for status in STATUSES if status in found}
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -6,10 +6,11 @@ from minigen.models.gated_pixelcnn import GatedPixelCNN
 from minigen.models.gans import (ConditionalDiscriminator, ConditionalGenerator, Critic,
                                  Discriminator, Generator, MLPDiscriminator, MLPGenerator)
 from minigen.models.pixelcnn import PixelCNN
+from minigen.models.realnvp import RealNVP
 from minigen.models.unet import UNet
 from minigen.models.vqvae import VQVAE, VectorQuantizer
 
 __all__ = ["Autoencoder", "CVAE", "ConditionalDiscriminator", "ConditionalGenerator", "Critic",
            "CycleGAN", "DigitClassifier", "Discriminator", "GatedPixelCNN", "Generator", "MLPDiscriminator",
-           "MLPGenerator", "PatchDiscriminator", "PixelCNN", "ResnetGenerator", "UNet", "VAE", "VQVAE",
+           "MLPGenerator", "PatchDiscriminator", "PixelCNN", "RealNVP", "ResnetGenerator", "UNet", "VAE", "VQVAE",
            "VectorQuantizer"]

@@ -16,6 +16,7 @@ trained run back, ``sample_run`` images drawn from it.
 | ``cyclegan``    | ``cyclegan``                                    |
 | ``autoregressive`` | ``pixelcnn-digits``                          |
 | ``diffusion``   | ``ddpm``                                        |
+| ``flows``       | ``realnvp``                                     |
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from minigen.runs.autoencoders import AutoencoderRun
 from minigen.runs.autoregressive import AutoregressiveRun
 from minigen.runs.cyclegan import CycleGANRun
 from minigen.runs.diffusion import DiffusionRun
+from minigen.runs.flows import FlowRun
 from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
 from minigen.runs.gans import GANRun
 from minigen.runs.loop import Run, final_line, train
@@ -35,7 +37,7 @@ from minigen.training.config import ConfigError, check_int
 
 # The families in the order of the course.
 FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun,
-                                   AutoregressiveRun, DiffusionRun)
+                                   AutoregressiveRun, FlowRun, DiffusionRun)
 MODELS: dict[str, type[Run]] = {name: family for family in FAMILIES
                                 for name in family.config_class.MODELS}
 
