@@ -54,7 +54,7 @@ class FlowConfig(RunConfig):
 
     MODELS = ("realnvp",)
     model: str = "realnvp"
-    epochs: int = option(10, "total epochs to train to")
+    epochs: int = option(30, "total epochs to train to")
     batch_size: int = option(64, "images per batch")
     lr: float = option(1e-3, "Adam's learning rate")
     hidden: int = option(32, "channels of each coupling's convolutional net")
