@@ -19,7 +19,7 @@ from minigen.assignments import grader as grader_module
 from minigen.assignments.builder import MANIFEST, scan
 from minigen.assignments.catalog import CATALOG, get_exercise
 from minigen.assignments.cli import main
-from minigen.assignments.gradebook import grade_class, unpack, SubmissionError
+from minigen.assignments.gradebook import SubmissionError, unpack
 from minigen.assignments.grader import Reference
 from minigen.assignments.isolation import foreign_minigen
 from minigen.assignments.regions import find_regions, replace_regions

@@ -47,9 +47,9 @@ from minigen.assignments.builder import (MANIFEST, SWITCH_FILE, _reference_kerne
                                          list_files, repository_root, scan)
 from minigen.assignments.catalog import Exercise, get_exercise, select
 from minigen.assignments.pytest_plugin import cap
-from minigen.assignments.regions import (MarkerError, Region, find_regions, notebook_regions,
-                                         read_source, region_code, replace_notebook_regions,
-                                         replace_regions)
+from minigen.assignments.regions import (MarkerError, Region, find_regions,
+                                         notebook_cell_code, notebook_regions, read_source,
+                                         region_code, replace_notebook_regions, replace_regions)
 from minigen.assignments.screening import screen
 
 DEFAULT_TIMEOUT = 300.0  # seconds per exercise
@@ -328,7 +328,8 @@ def _spliced_texts(e: Exercise, submission: Path, ref: Reference) -> dict[str, s
                               f"... '# END SOLUTION', found {len(found)}: keep the marker "
                               "lines as the copy had them and write your code between them")
             for r_ref, r_sub in zip(mine, found):
-                code = _code(theirs[1], r_sub, rel)
+                code = (region_code(theirs[1], r_sub) if r_sub.cell is None
+                        else notebook_cell_code(theirs[1], r_sub))
                 problems = screen(code)
                 if problems:
                     raise Invalid(f"{r_sub.where}: " + "; ".join(problems))
@@ -359,14 +360,6 @@ def _submitted_regions(submission: Path, rel: str) -> tuple[list[Region], str]:
     except MarkerError as err:
         raise Invalid(f"its solution markers are broken: {err}") from None
     return regions, text
-
-
-def _code(text: str, region: Region, rel: str) -> str:
-    if region.cell is None:
-        return region_code(text, region)
-    cell = json.loads(text)["cells"][region.cell]
-    source = cell.get("source", "")
-    return region_code("".join(source) if isinstance(source, list) else source, region)
 
 
 # ---------------------------------------------------------------- running and scoring
@@ -445,8 +438,8 @@ def _run_notebook(e: Exercise, tree: Path, env: dict, workdir: Path, plugin_dir:
 def _score(e: Exercise, status: str, reason: str, passed: list[str] | None = None,
            total: int = 0, skipped: int = 0, failures: list[dict] | None = None) -> ExerciseScore:
     passed = passed or []
-    points = round(e.max_points * len(passed) / total, 2) if total and status in (
-        "passed", "failed") and not reason.startswith("your code changed") else 0.0
+    points = (round(e.max_points * len(passed) / total, 2)
+              if total and status in ("passed", "failed") else 0.0)
     if status not in ("passed", "failed") and not failures:
         failures = [{"test": e.graded_by, "message": reason}]
     return ExerciseScore(e.id, e.title, e.lecture, e.difficulty, e.graded_by, status, reason,
