@@ -125,3 +125,36 @@ def test_bad_arguments():
         ebm.langevin_step(gaussian_energy, mg.zeros(2, 1), step_size=0)
     with pytest.raises(ValueError, match="keep"):
         ebm.ReplayBuffer(10, (1,), keep=1.5)
+
+
+def test_langevin_clips_the_gradient():
+    # E = ½ Σ (x - MU)² / S² from x = 5: the gradient (5 - 0.3) / 0.25 = 18.8 is clamped to
+    # 0.5, so without noise one step moves every entry by exactly ε/2 · 0.5.
+    x = ebm.langevin_step(gaussian_energy, mg.zeros(4, 3, dtype="float64") + 5.0,
+                          step_size=0.2, noise_scale=0.0, grad_clip=0.5)
+    assert_allclose(x.numpy(), 5.0 - 0.1 * 0.5, rtol=1e-12)
+    with pytest.raises(ValueError, match="grad_clip"):
+        ebm.langevin_step(gaussian_energy, mg.zeros(4, 3), step_size=0.2, grad_clip=-1.0)
+
+
+def test_the_replay_buffer_state_round_trips():
+    mg.manual_seed(2)
+    buffer = ebm.ReplayBuffer(5, (2,))
+    buffer.push(np.arange(14, dtype=np.float32).reshape(7, 2))
+    copy = ebm.ReplayBuffer(5, (2,))
+    copy.load_state_dict(buffer.state_dict())
+    assert_allclose(copy.states, buffer.states)
+    copy.push(np.full((1, 2), -1.0, dtype=np.float32))
+    buffer.push(np.full((1, 2), -1.0, dtype=np.float32))
+    assert_allclose(copy.states, buffer.states)                  # the same slot overwritten
+    with pytest.raises(ValueError, match=r"states must be \(at most 5, \(2,\)\)"):
+        copy.load_state_dict({"states": np.zeros((6, 2)), "next": 0})
+
+
+def test_the_buffer_gives_its_newest_states_first():
+    buffer = ebm.ReplayBuffer(4, (1,))
+    assert buffer.newest(3).shape == (0, 1)
+    buffer.push(np.arange(3, dtype=np.float32).reshape(3, 1))
+    assert buffer.newest(5).ravel().tolist() == [2.0, 1.0, 0.0]
+    buffer.push(np.arange(3, 6, dtype=np.float32).reshape(3, 1))   # wraps: 4, 5 over 0, 1
+    assert buffer.newest(3).ravel().tolist() == [5.0, 4.0, 3.0]

@@ -92,3 +92,38 @@ def test_gate_and_shift_gradients(a):
 def test_bad_input():
     with pytest.raises(ValueError, match=r"expected images \(N, 1, 28, 28\)"):
         GatedPixelCNN(channels=4, layers=1)(mg.zeros(1, 1, 7, 7))
+
+
+@pytest.mark.parametrize("layers, kernel_size", [(1, 3), (2, 5), (3, 3)])
+def test_a_logit_sees_only_its_window(layers, kernel_size):
+    # The sampler's window: the logit of pixel (r, c) computed on the crop of rows
+    # r - up ... r and columns c - side ... c + side equals the whole image's.
+    mg.manual_seed(7)
+    with mg.default_dtype("float64"):
+        net = GatedPixelCNN(channels=4, layers=layers, kernel_size=kernel_size)
+    x = (np.random.default_rng(2).random((2, 1, 28, 28)) > 0.5).astype(np.float64)
+    full = net(mg.tensor(x, dtype="float64")).numpy()
+    up, side = net.reach
+    assert (up, side) == (layers * (kernel_size // 2) + 1, layers * (kernel_size // 2))
+    for r in range(28):
+        for c in (0, 1, side, 13, 27 - side, 26, 27):
+            top, left = max(r - up, 0), max(c - side, 0)
+            crop = x[:, :, top:r + 1, left:c + side + 1]
+            logit = net.logits(mg.tensor(crop, dtype="float64")).numpy()[:, 0, r - top, c - left]
+            np.testing.assert_allclose(logit, full[:, 0, r, c], rtol=1e-12, atol=1e-12)
+    # ...and no smaller window would do: the logit depends on the window's far corners.
+    t = mg.tensor(x, dtype="float64", requires_grad=True)
+    (g,) = mg.autograd.grad(net(t)[:, 0, 27, 13].sum(), t)
+    rows, cols = np.nonzero(np.abs(g.numpy()[:, 0]).sum(axis=0))
+    assert rows.min() == 27 - up and cols.min() == 13 - side and cols.max() == 13 + side
+
+
+def test_windowed_sampling_draws_the_same_images():
+    mg.manual_seed(8)
+    with mg.default_dtype("float64"):
+        net = GatedPixelCNN(channels=4, layers=2, kernel_size=3)
+    mg.manual_seed(9)
+    windowed = net.sample(2).numpy()
+    mg.manual_seed(9)
+    whole = net.sample(2, window=False).numpy()
+    np.testing.assert_array_equal(windowed, whole)

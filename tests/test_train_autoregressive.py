@@ -66,3 +66,21 @@ def test_bad_settings(tmp_path, changes, message):
         train(AutoregressiveConfig(**{**TINY, **changes}), tmp_path / "r", progress=False,
               log=quiet)
     assert not (tmp_path / "r").exists()
+
+
+def test_the_shipped_run_reaches_its_target():
+    """The run folder `minigen train pixelcnn-digits --out minigen/runs/shipped/pixelcnn-digits`
+    wrote (the default command): its recorded test NLL at most 80 nats, and recomputed here
+    on the first 100 binarized test digits; a few pixel-by-pixel samples are binary."""
+    from minigen.data import load_digits
+    from minigen.runs import shipped_run
+    from minigen.training.autoregressive import binarize, evaluate_nll
+
+    run = shipped_run("pixelcnn-digits")
+    assert run.config.to_dict() == AutoregressiveConfig().to_dict()     # the defaults
+    recorded = run.checkpoint["metrics"]["epochs"][-1]["test"]["nll"]
+    assert recorded <= 80
+    x = binarize(load_digits("test")[0][:100])
+    assert 60 < evaluate_nll(run.model, x) < 90
+    with pytest.raises(ConfigError, match="no shipped run of 'vae'"):
+        shipped_run("vae")

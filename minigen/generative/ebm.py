@@ -56,29 +56,37 @@ def energy_gradient(energy: Energy, x: Any) -> Tensor:
 
 
 def langevin_step(energy: Energy, x: Any, step_size: float, noise_scale: float | None = None,
-                  clip: tuple[float, float] | None = None) -> Tensor:
+                  clip: tuple[float, float] | None = None,
+                  grad_clip: float | None = None) -> Tensor:
     """x ← x - (ε/2) ∇_x E(x) + σ z with σ = √ε (``noise_scale`` overrides it: image EBMs
-    use a much smaller σ in practice), then clamped to ``clip`` (the data's range)."""
+    use a much smaller σ in practice), then clamped to ``clip`` (the data's range).
+    ``grad_clip`` clamps every entry of ∇_x E to ±grad_clip first, so one step moves a
+    pixel at most ε/2 · grad_clip, however steep the young energy is."""
     eps = checks.positive_number("langevin_step", "step_size", step_size)
     sigma = math.sqrt(eps) if noise_scale is None else checks.in_range(
         "langevin_step", "noise_scale", noise_scale, 0.0)
+    if grad_clip is not None:
+        checks.positive_number("langevin_step", "grad_clip", grad_clip)
     x = as_tensor(x).detach()
     g = energy_gradient(energy, x)
     xp = backend.array_module(x.data)
     z = Tensor(backend.rng(xp).standard_normal(x.shape).astype(x.dtype))     # z ~ N(0, I)
     with no_grad():
+        if grad_clip is not None:
+            g = g.clamp(-grad_clip, grad_clip)
         x = x - g * (eps / 2) + z * sigma
         return x.clamp(*clip) if clip is not None else x
 
 
 def langevin_sample(energy: Energy, x: Any, steps: int, step_size: float,
                     noise_scale: float | None = None,
-                    clip: tuple[float, float] | None = None) -> Tensor:
+                    clip: tuple[float, float] | None = None,
+                    grad_clip: float | None = None) -> Tensor:
     """``steps`` Langevin steps from x (N, ...): the chain's last state."""
     checks.positive_int("langevin_sample", "steps", steps, minimum=0)
     x = as_tensor(x).detach()
     for _ in range(steps):
-        x = langevin_step(energy, x, step_size, noise_scale, clip)
+        x = langevin_step(energy, x, step_size, noise_scale, clip, grad_clip)
     return x
 
 
@@ -134,6 +142,32 @@ class ReplayBuffer:
             picks = rng.integers(0, self._count, n)
             fresh[reuse] = self._slots[picks[reuse]]
         return Tensor(fresh)
+
+    def newest(self, n: int) -> Any:
+        """The n most recently pushed states (at most ``len``), newest first."""
+        checks.positive_int("ReplayBuffer.newest", "n", n)
+        np = backend.np
+        if not self._count:
+            return self._slots[:0]
+        order = (self._next - 1 - np.arange(min(n, self._count))) % self._count
+        return self._slots[order]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The stored states and the next slot to write: what a resumed run needs."""
+        return {"states": self._slots[:self._count].copy(), "next": self._next}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        states = backend.np.asarray(state["states"], dtype=self._slots.dtype)
+        if states.ndim != 1 + len(self.shape) or states.shape[1:] != self.shape \
+                or len(states) > self.size:
+            raise ValueError(f"ReplayBuffer.load_state_dict: states must be (at most "
+                             f"{self.size}, {self.shape}), got {states.shape}")
+        next_slot = int(state["next"])
+        if not 0 <= next_slot < self.size:
+            raise ValueError(f"ReplayBuffer.load_state_dict: next must be in [0, {self.size}),"
+                             f" got {next_slot}")
+        self._count, self._next = len(states), next_slot
+        self._slots[:self._count] = states
 
     def push(self, states: Any) -> None:
         states = backend.to_numpy(as_tensor(states).data).astype(self._slots.dtype)

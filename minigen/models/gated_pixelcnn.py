@@ -20,6 +20,12 @@ Layers (van den Oord et al. 2016): two stacks, so that no pixel before i is miss
 Shifting the vertical features down one row makes row i's horizontal stack see rows < i
 only, and its own masks see the centre row's left part: together every pixel before i.
 
+Sampling draws the 784 pixels one after another, one forward pass each. A pass may run on
+the whole image, or (``window=True``, the default) on the only part pixel (r, c)'s logit
+can see: L layers of k x k kernels reach L·(k // 2) + 1 rows up and L·(k // 2) columns to
+either side (``reach``). Borders are zero-padded in both cases, so the logits, and with
+the same seed the samples, are the same; the window is about 10x fewer multiplications.
+
 >>> import minigen
 >>> minigen.manual_seed(0)
 >>> net = GatedPixelCNN(channels=8, layers=2)
@@ -80,10 +86,13 @@ class GatedPixelCNN(nn.Module):
         kernel_size: of the masked convolutions (odd).
     """
 
-    def __init__(self, channels: int = 32, layers: int = 6, kernel_size: int = 5) -> None:
+    def __init__(self, channels: int = 32, layers: int = 6, kernel_size: int = 3) -> None:
         super().__init__()
         checks.positive_int("GatedPixelCNN", "channels", channels)
         checks.positive_int("GatedPixelCNN", "layers", layers)
+        # (rows up, columns to either side) a logit can see: each layer's k x k kernel
+        # reaches k // 2 further, and the shift down of the vertical stack one more row.
+        self.reach = (layers * (kernel_size // 2) + 1, layers * (kernel_size // 2))
         self.layers = nn.ModuleList(
             [GatedLayer(IMAGE_SHAPE[0] if k == 0 else channels, channels, kernel_size, k == 0)
              for k in range(layers)])
@@ -94,6 +103,11 @@ class GatedPixelCNN(nn.Module):
         x = as_tensor(x)
         if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"GatedPixelCNN: expected images (N, 1, 28, 28), got {x.shape}")
+        return self.logits(x)
+
+    def logits(self, x: Tensor) -> Tensor:
+        """The logits of images or crops of them (N, 1, H, W) -> (N, 1, H, W): at a crop's
+        edges the convolutions see zeros, as at the image's."""
         v = h = x
         for layer in self.layers:
             v, h = layer(v, h)
@@ -104,19 +118,26 @@ class GatedPixelCNN(nn.Module):
         x = as_tensor(x)
         return binary_cross_entropy_with_logits(self(x), x, reduction="sum") * (1.0 / x.shape[0])
 
-    def sample(self, n: int, progress: bool = False) -> Tensor:
+    def sample(self, n: int, progress: bool = False, window: bool = True) -> Tensor:
         """n binary images drawn pixel by pixel: x_i ~ Bernoulli(σ(logit_i(x_<i))), 784
-        forward passes, with minigen's seeded generator."""
+        forward passes, with minigen's seeded generator. ``window``: each pass runs on the
+        part of the image the pixel's logit can see (``reach``), not the whole image; the
+        same samples, faster."""
         checks.positive_int("GatedPixelCNN.sample", "n", n)
         xp = backend.array_module(self.head[1].weight.data)
         rng = backend.rng(xp)
+        _, height, width = IMAGE_SHAPE
         x = xp.zeros((n,) + IMAGE_SHAPE, dtype=self.head[1].weight.dtype)
-        positions = [(r, c) for r in range(IMAGE_SHAPE[1]) for c in range(IMAGE_SHAPE[2])]
+        positions = [(r, c) for r in range(height) for c in range(width)]
         if progress:
             from tqdm.auto import tqdm  # noqa: PLC0415
             positions = tqdm(positions, desc="pixels", unit="pixel", leave=False)
+        up, side = self.reach
         with no_grad():
             for r, c in positions:
-                p = sigmoid(self(Tensor(x))[:, 0, r, c]).data                   # (n,)
+                top, left = (max(r - up, 0), max(c - side, 0)) if window else (0, 0)
+                seen = x[:, :, top:r + 1, left:c + side + 1] if window else x
+                logit = self.logits(Tensor(seen))[:, 0, r - top, c - left]      # (n,)
+                p = sigmoid(logit).data
                 x[:, 0, r, c] = (rng.random(n) < p).astype(x.dtype)
         return Tensor(x)

@@ -4,7 +4,9 @@
 ``minigen.training``) and writes a run folder after every epoch: ``checkpoint.npz``,
 ``metrics.json`` and PNG grids; ``train(config, out, resume_from=folder)`` goes on from a
 run with exactly the numbers of a run that never stopped. ``load_run(folder)`` gives the
-trained run back, ``sample_run`` images drawn from it.
+trained run back, ``sample_run`` images drawn from it. ``shipped_run(model)`` loads a run
+folder that ships with minigen (``SHIPPED``), for a lecture whose point is the trained
+model rather than its training; the README gives the command that wrote each.
 
 | module          | the runs of                                     |
 |-----------------|-------------------------------------------------|
@@ -17,10 +19,12 @@ trained run back, ``sample_run`` images drawn from it.
 | ``autoregressive`` | ``pixelcnn-digits``                          |
 | ``diffusion``   | ``ddpm``                                        |
 | ``flows``       | ``realnvp``                                     |
+| ``ebm``         | ``ebm``                                         |
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import minigen
@@ -28,6 +32,7 @@ from minigen.runs.autoencoders import AutoencoderRun
 from minigen.runs.autoregressive import AutoregressiveRun
 from minigen.runs.cyclegan import CycleGANRun
 from minigen.runs.diffusion import DiffusionRun
+from minigen.runs.ebm import EBMRun
 from minigen.runs.flows import FlowRun
 from minigen.runs.folder import CHECKPOINT, METRICS, read_checkpoint
 from minigen.runs.gans import GANRun
@@ -37,9 +42,14 @@ from minigen.training.config import ConfigError, check_int
 
 # The families in the order of the course.
 FAMILIES: tuple[type[Run], ...] = (AutoencoderRun, VQVAERun, PixelCNNRun, GANRun, CycleGANRun,
-                                   AutoregressiveRun, FlowRun, DiffusionRun)
+                                   AutoregressiveRun, FlowRun, EBMRun, DiffusionRun)
 MODELS: dict[str, type[Run]] = {name: family for family in FAMILIES
                                 for name in family.config_class.MODELS}
+
+
+# The run folders that ship with minigen, one per model name, each as `minigen train MODEL
+# --out SHIPPED/MODEL` wrote it.
+SHIPPED = Path(__file__).resolve().parent / "shipped"
 
 
 def family_of(model: Any) -> type[Run]:
@@ -54,6 +64,16 @@ def load_run(folder: str | os.PathLike) -> Run:
     ConfigError says what is wrong with the folder or its checkpoint."""
     model = read_checkpoint(folder, keys=())["config"].get("model")
     return family_of(model).load(folder)
+
+
+def shipped_run(model: str) -> Run:
+    """The trained run of ``model`` that ships with minigen (evaluation mode); its
+    ``checkpoint["metrics"]`` holds the run's metrics, epoch by epoch."""
+    shipped = sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()) if SHIPPED.is_dir() else []
+    if model not in shipped:
+        raise ConfigError(f"no shipped run of {model!r}; minigen ships "
+                          f"{', '.join(shipped) or 'none'}")
+    return load_run(SHIPPED / model)
 
 
 def sample_run(folder: str | os.PathLike, n: int, label: int | None = None,
@@ -84,5 +104,5 @@ def _trained_run(folder: str | os.PathLike, n: int, seed: int) -> Run:
     return run
 
 
-__all__ = ["CHECKPOINT", "FAMILIES", "METRICS", "MODELS", "Run", "family_of", "final_line",
-           "load_run", "sample_arrays", "sample_run", "train"]
+__all__ = ["CHECKPOINT", "FAMILIES", "METRICS", "MODELS", "Run", "SHIPPED", "family_of", "final_line",
+           "load_run", "sample_arrays", "sample_run", "shipped_run", "train"]

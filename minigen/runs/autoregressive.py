@@ -56,10 +56,14 @@ class AutoregressiveRun(Run):
         self.model.train()
         return images, None
 
-    def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
+    def sample(self, n: int, label: int | None, progress: bool = False) -> tuple[Any, Any]:
         """n binary digits drawn pixel by pixel (after the caller's seed): (images, None)."""
         self.labels_to_draw(n, label, conditional=False)
-        return self.model.sample(n).numpy(), None
+        return self.model.sample(n, progress=progress).numpy(), None
+
+    def sample_arrays(self, n: int, label: int | None, **options: Any) -> dict[str, Any]:
+        self.check_sampler_options(options)
+        return {"images": self.sample(n, label, progress=True)[0]}
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
         return (f"train NLL {entry['train']['loss']:.2f}  test NLL {entry['test']['nll']:.2f} "

@@ -44,12 +44,12 @@ class AutoregressiveConfig(RunConfig):
 
     MODELS = ("pixelcnn-digits",)
     model: str = "pixelcnn-digits"
-    epochs: int = option(10, "total epochs to train to")
+    epochs: int = option(6, "total epochs to train to")
     batch_size: int = option(32, "images per batch")
     lr: float = option(1e-3, "Adam's learning rate")
     channels: int = option(32, "C, the width of both stacks")
     layers: int = option(6, "gated layers (the first reads the image)")
-    kernel_size: int = option(5, "size of the masked convolutions (odd)")
+    kernel_size: int = option(3, "size of the masked convolutions (odd)")
     picture_samples: int = option(16, "images drawn pixel by pixel after every epoch for "
                                       "samples.png (0: none)")
     seed: int = seed_option()

@@ -120,15 +120,15 @@ class RunConfig:
     def check_common(self, positive: Iterable[str] = ()) -> None:
         """Raise a ConfigError naming the first bad shared field: ``model`` one of
         ``MODELS``; ``epochs``, ``batch_size`` and the fields named in ``positive``
-        integers >= 1; ``seed`` >= 0; ``train_size`` and ``test_size`` None or >= 1;
-        ``lr`` > 0."""
+        integers >= 1; ``seed`` >= 0; ``train_size`` and ``test_size`` (of the
+        configs that have them) None or >= 1; ``lr`` > 0."""
         values = vars(self)
         check_choice("model", values["model"], self.MODELS)
         for name in ("epochs", "batch_size", *positive):
             check_int(name, values[name], minimum=1)
         check_int("seed", values["seed"], minimum=0)
         for name in ("train_size", "test_size"):
-            if values[name] is not None:
+            if values.get(name) is not None:
                 check_int(name, values[name], minimum=1)
         check_positive("lr", values["lr"])
 
