@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from minigen import backend
 from minigen.data import DataLoader, load_digits
 from minigen.optim import Adam
 from minigen.runs.folder import first_images
 from minigen.runs.loop import Picture, Run
-from minigen.training.ebm import (EBMConfig, buffer_images, build_buffer, build_energy, chains,
+from minigen.training.ebm import (EBMConfig, as_images, buffer_images, build_buffer, build_energy, chains,
                                   judge, train_step, uniform_noise_confidence)
 
 
@@ -68,10 +67,8 @@ class EBMRun(Run):
     def sample(self, n: int, label: int | None) -> tuple[Any, Any]:
         """n new chains (after the caller's seed) started from the buffer as in training,
         run for ``langevin_steps`` more steps: (images in [0, 1], None)."""
-        np = backend.np
         self.labels_to_draw(n, label, conditional=False)
-        x = chains(self.model, self.buffer.draw(n), self.config).numpy()
-        return np.clip((x + 1.0) / 2.0, 0.0, 1.0).astype(np.float32), None
+        return as_images(chains(self.model, self.buffer.draw(n), self.config).data), None
 
     def epoch_line(self, entry: dict[str, Any]) -> str:
         samples = entry["samples"]

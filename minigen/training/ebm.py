@@ -127,7 +127,12 @@ def uniform_noise_confidence(n: int) -> float:
     return judge(noise)["confidence"]
 
 
+def as_images(states: Any) -> Any:
+    """Chain states in [-1, 1] (n, 1, 28, 28) -> images in [0, 1] (NumPy float32)."""
+    np = backend.np
+    return np.clip(to_unit(backend.to_numpy(states)), 0.0, 1.0).astype(np.float32)
+
+
 def buffer_images(buffer: ReplayBuffer, n: int) -> Any:
     """The newest n chain ends of the buffer in [0, 1] (n, 1, 28, 28): the model's samples."""
-    np = backend.np
-    return np.clip(to_unit(buffer.newest(n)), 0.0, 1.0).astype(np.float32)
+    return as_images(buffer.newest(n))
