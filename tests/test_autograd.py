@@ -185,6 +185,11 @@ SECOND_DERIVATIVES = {
     "sigmoid": (minigen.sigmoid,
                 lambda x: sigmoid_np(x) * (1 - sigmoid_np(x)),
                 lambda x: sigmoid_np(x) * (1 - sigmoid_np(x)) * (1 - 2 * sigmoid_np(x))),
+    # SiLU's backward recomputes σ(x) in the graph when a second derivative is wanted:
+    # f' = σ(1 + x(1 - σ)), f'' = σ(1 - σ)(2 + x(1 - 2σ))
+    "silu": (minigen.ops.silu,
+             lambda x: sigmoid_np(x) * (1 + x * (1 - sigmoid_np(x))),
+             lambda x: sigmoid_np(x) * (1 - sigmoid_np(x)) * (2 + x * (1 - 2 * sigmoid_np(x)))),
     "tanh": (minigen.tanh, lambda x: 1 - np.tanh(x) ** 2,
              lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
     "exp_times_square": (lambda x: minigen.exp(x) * x * x,

@@ -111,13 +111,14 @@ UNARY = [
     (ops.abs, np.abs, arrays(avoid=(0.0,))),
     (ops.relu, lambda x: np.maximum(x, 0), arrays(avoid=(0.0,))),
     (ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), arrays(low=-8, high=8)),
+    (ops.silu, lambda x: x / (1 + np.exp(-x)), arrays(low=-8, high=8)),
     (ops.tanh, np.tanh, arrays()),
     (ops.softplus, lambda x: np.log1p(np.exp(x)), arrays(low=-8, high=8)),
 ]
 
 
 @covers(ops.Neg, ops.Exp, ops.Log, ops.Log1p, ops.Atanh, ops.Sqrt, ops.Abs, ops.ReLU,
-        ops.Sigmoid, ops.Tanh, ops.Softplus)
+        ops.Sigmoid, ops.SiLU, ops.Tanh, ops.Softplus)
 @pytest.mark.parametrize("op", UNARY, ids=[op[0].__name__ for op in UNARY])
 @given(data=st.data())
 def test_unary(op, data):

@@ -3,8 +3,8 @@
 The files group them by kind: elementwise arithmetic, activations, reductions, shape
 ops, indexing and matrix products. ``minigen.functional`` re-exports what layers need.
 """
-from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, gelu, leaky_relu,
-                                     relu, sigmoid, silu, softplus, tanh)
+from minigen.ops.activations import (LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh, gelu,
+                                     leaky_relu, relu, sigmoid, silu, softplus, tanh)
 from minigen.ops.attention import scaled_dot_product_attention
 from minigen.ops.conv import (Conv2d, Conv2dWeight, ConvTranspose2d, conv2d,
                               conv_transpose2d)
