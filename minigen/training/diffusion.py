@@ -56,8 +56,8 @@ class DiffusionConfig(RunConfig):
 
     MODELS = ("ddpm",)
     model: str = "ddpm"
-    epochs: int = option(10, "total epochs to train to")
-    batch_size: int = option(128, "images per batch")
+    epochs: int = option(15, "total epochs to train to")
+    batch_size: int = option(64, "images per batch")
     lr: float = option(1e-3, "Adam's learning rate")
     schedule: str = option("linear", "the noise schedule", choices=SCHEDULES)
     timesteps: int = option(1000, "T, the number of noising steps")
@@ -71,7 +71,7 @@ class DiffusionConfig(RunConfig):
     sample_steps: int = option(50, "DDIM steps of the pictures and of minigen sample")
     guidance: float = option(1.0, "guidance scale w of the pictures and of minigen sample "
                                   "(0: the conditional model alone)")
-    epoch_samples: int = option(100, "samples judged after every epoch (0: none)")
+    epoch_samples: int = option(40, "samples judged after every epoch (0: none)")
     final_samples: int = option(100, "samples per guidance scale of the final sweep, on noise "
                                      "held out from the pictures' (0: no sweep)")
     seed: int = seed_option()
