@@ -9,6 +9,7 @@ folder of ``minigen train dcgan``. It prints two Markdown tables:
 * the Fréchet Digit Distance (the Fréchet distance between the pretrained
   ``DigitClassifier``'s features of the samples and of the first ``--n`` test digits) of
   ``--n`` unconditional diffusion samples (DDIM, the run's ``sample_steps``, label ∅), of
+  ``--n`` conditional ones asked for the classes in turn at w = 0 and w = 1, of
   ``--n`` DCGAN samples, and of ``--n`` training digits (the floor), with each one's time
   and its largest class share. The same n for all: the distance is biased upwards at small
   n, so only distances of equal n compare;
@@ -58,6 +59,11 @@ def main() -> None:
     judge("training digits (the floor)", lambda: load_digits("train")[0][:args.n])
     judge(f"ddpm, unconditional (DDIM {steps})", lambda: sample_digits(
         diffusion.ema, diffusion.schedule, np.full(args.n, NULL), 0.0, steps))
+    # The classes in turn: the conditional model as a model of p(x) = Σ_y p(y) p(x | y).
+    in_turn = np.arange(args.n) % 10
+    for w in (0.0, 1.0):
+        judge(f"ddpm, the classes in turn, w = {w:g} (DDIM {steps})", lambda: sample_digits(
+            diffusion.ema, diffusion.schedule, in_turn, w, steps))
     judge("dcgan", lambda: dcgan.sample(args.n, None)[0])
 
     print(f"\nclass accuracy of {args.n_guided} guided ddpm samples (DDIM {steps})\n")
